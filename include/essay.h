@@ -1,0 +1,305 @@
+/*
+ * essay.h - libessay, paragraph search over a bilingual (English + Chinese)
+ * essay corpus.
+ *
+ * This is the one public header.  Everything it declares is prefixed
+ * `essay_` / `ESSAY_`; every other symbol of the library is hidden.
+ *
+ * Usage, in short:
+ *
+ *     essay_error err;
+ *     essay_corpus *corpus;
+ *     if (essay_corpus_default(&corpus, &err) != ESSAY_OK) {
+ *         fprintf(stderr, "%s\n", err.message);
+ *         return 2;
+ *     }
+ *     const essay_article *a = essay_corpus_find(corpus, "0301", 4);
+ *     for (size_t i = 0; i < essay_article_paragraph_count(a, ESSAY_LANG_EN); i++) {
+ *         const essay_paragraph *en = essay_article_paragraph(a, ESSAY_LANG_EN, i);
+ *         const essay_paragraph *zh = essay_paragraph_pair(en);   // NULL: unaligned
+ *         size_t len;
+ *         const char *text = essay_paragraph_text(en, &len);
+ *         printf("%.*s\n", (int)len, text);
+ *         if (zh) { text = essay_paragraph_text(zh, &len); printf("%.*s\n", (int)len, text); }
+ *     }
+ *     essay_corpus_free(corpus);
+ *
+ * Threading
+ * ---------
+ * The library keeps no global mutable state of its own (ICU keeps its own
+ * caches, which are thread-safe).  A corpus is immutable once parsed or
+ * loaded: any number of threads may read it at once.  Borrowed pointers
+ * (articles, paragraphs) live exactly as long as the object they came from.
+ *
+ * Errors
+ * ------
+ * Every fallible call returns an int: ESSAY_OK (0) or a negative ESSAY_E*
+ * code, and fills the optional `essay_error *err` (last argument; NULL is
+ * allowed) with the code, a message and a location.  The library never
+ * prints, never exits and never aborts on bad input.
+ *
+ * Text
+ * ----
+ * All text is UTF-8 and passed as (pointer, length); it need not be
+ * NUL-terminated.  Returned text is NUL-terminated for convenience and its
+ * length is returned too.
+ */
+#ifndef ESSAY_H
+#define ESSAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Version
+ * ---------------------------------------------------------------------- */
+
+#define ESSAY_VERSION_MAJOR 0
+#define ESSAY_VERSION_MINOR 1
+#define ESSAY_VERSION_PATCH 0
+/** major*10000 + minor*100 + patch */
+#define ESSAY_VERSION_NUMBER \
+    (ESSAY_VERSION_MAJOR * 10000 + ESSAY_VERSION_MINOR * 100 + ESSAY_VERSION_PATCH)
+#define ESSAY_VERSION_STRING "0.1.0"
+
+#if defined(_WIN32) && !defined(ESSAY_STATIC)
+#  ifdef ESSAY_BUILDING
+#    define ESSAY_API __declspec(dllexport)
+#  else
+#    define ESSAY_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && !defined(ESSAY_STATIC)
+#  define ESSAY_API __attribute__((visibility("default")))
+#else
+#  define ESSAY_API
+#endif
+
+/** The library's version number at run time (ESSAY_VERSION_NUMBER of the
+ *  build).  Compare with the macro to detect a header/library mismatch. */
+ESSAY_API int essay_version_number(void);
+
+/** The library's version string at run time, e.g. "0.1.0".  Static. */
+ESSAY_API const char *essay_version_string(void);
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------- */
+
+/** Status codes.  Values are pinned forever: bindings rely on them. */
+typedef enum essay_status {
+    ESSAY_OK = 0,         /**< success */
+    ESSAY_EINVAL = -1,    /**< invalid argument (NULL handle, bad option) */
+    ESSAY_ENOMEM = -2,    /**< out of memory */
+    ESSAY_EIO = -3,       /**< file could not be read or written */
+    ESSAY_ESYNTAX = -4,   /**< malformed corpus text or query; see location */
+    ESSAY_ECORRUPT = -5,  /**< index file is damaged */
+    ESSAY_EVERSION = -6,  /**< index file of an unsupported format version */
+    ESSAY_ENOTFOUND = -7, /**< no such essay, paragraph or file */
+    ESSAY_ELIMIT = -8,    /**< a documented limit was exceeded */
+    ESSAY_EICU = -9       /**< ICU failed (missing data, internal error) */
+} essay_status;
+
+#define ESSAY_ERROR_PATH_MAX 256
+#define ESSAY_ERROR_MESSAGE_MAX 512
+
+/**
+ * A caller-owned, fixed-size error report.  Nothing to free.
+ *
+ * `message` is complete and ready to print: for located errors it starts
+ * with "path:line:column: " (or "query:offset: " for query errors).  The
+ * other fields give the same location as data.  Unknown parts are 0 / "".
+ * The layout is ABI (the Python binding mirrors it).
+ */
+typedef struct essay_error {
+    int code;                             /**< an essay_status, < 0 */
+    uint32_t line;                        /**< 1-based line, 0 = none */
+    uint32_t column;                      /**< 1-based column in characters, 0 = none */
+    uint64_t offset;                      /**< byte offset into the input */
+    char path[ESSAY_ERROR_PATH_MAX];      /**< file name, "" = in memory */
+    char message[ESSAY_ERROR_MESSAGE_MAX];/**< full message, NUL-terminated */
+} essay_error;
+
+/** A static English description of a status code ("out of memory", ...). */
+ESSAY_API const char *essay_strerror(int code);
+
+/* ------------------------------------------------------------------------
+ * Limits
+ *
+ * Every limit is checked and reported as ESSAY_ELIMIT with a location.
+ * ---------------------------------------------------------------------- */
+
+/** Largest corpus file, and largest in-memory text given to one parse:
+ *  byte offsets are stored in 32 bits per file. */
+#define ESSAY_MAX_FILE_BYTES 0xFFFFFFFEu
+/** Largest paragraph (one block) in bytes.  Keeps highlighting and position
+ *  arithmetic bounded; no real prose paragraph comes close. */
+#define ESSAY_MAX_PARAGRAPH_BYTES (4u << 20)
+/** Most paragraphs per language in one essay (title included). */
+#define ESSAY_MAX_PARAGRAPHS 65535u
+/** Longest essay id, in digits. */
+#define ESSAY_MAX_ID_LEN 32u
+/** Most files in one corpus load. */
+#define ESSAY_MAX_FILES 65535u
+
+/* ------------------------------------------------------------------------
+ * Corpus
+ *
+ * Format (UTF-8, blocks separated by blank lines):
+ *
+ *     ## 0301. English title
+ *
+ *     English paragraph 1 ...
+ *
+ *     中文标题
+ *
+ *     中文段落 1 ...
+ *
+ * Paragraph 0 of each language is the title.  en[k] and zh[k] are a pair
+ * when both languages have the same number of paragraphs.
+ * ---------------------------------------------------------------------- */
+
+/** Paragraph languages. */
+typedef enum essay_lang {
+    ESSAY_LANG_EN = 0, /**< English */
+    ESSAY_LANG_ZH = 1  /**< Chinese */
+} essay_lang;
+
+/** A parsed corpus.  Owned; free with essay_corpus_free(). Immutable. */
+typedef struct essay_corpus essay_corpus;
+/** One essay of a corpus.  Borrowed from its corpus. */
+typedef struct essay_article essay_article;
+/** One paragraph of an essay.  Borrowed from its corpus. */
+typedef struct essay_paragraph essay_paragraph;
+
+/** Corpus flag: replace invalid UTF-8 with U+FFFD instead of failing; the
+ *  number of replacements is reported as a warning per file. */
+#define ESSAY_CORPUS_LENIENT 1u
+
+/** Options for parsing corpora.  Initialise with ESSAY_CORPUS_OPTIONS_INIT
+ *  or essay_corpus_options_init(); NULL means defaults. */
+typedef struct essay_corpus_options {
+    unsigned version;    /**< ESSAY_CORPUS_OPTIONS_VERSION */
+    unsigned flags;      /**< ESSAY_CORPUS_* flags, default 0 (strict) */
+    uint64_t max_bytes;  /**< limit on one file's size; 0 = ESSAY_MAX_FILE_BYTES */
+} essay_corpus_options;
+
+#define ESSAY_CORPUS_OPTIONS_VERSION 1
+#define ESSAY_CORPUS_OPTIONS_INIT { ESSAY_CORPUS_OPTIONS_VERSION, 0u, 0u }
+
+/** Fill `opts` with the defaults (same bytes as ESSAY_CORPUS_OPTIONS_INIT).
+ *  @return ESSAY_OK, or ESSAY_EINVAL for NULL or an unknown version. */
+ESSAY_API int essay_corpus_options_init(essay_corpus_options *opts, unsigned version);
+
+/**
+ * Parse one essay-format text held in memory.
+ *
+ * @param out   receives the corpus on success (caller frees), NULL on error
+ * @param text  UTF-8 text (a BOM and CRLF line ends are accepted)
+ * @param len   its length in bytes
+ * @param name  name used in locations ("<memory>" when NULL)
+ * @param opts  options or NULL
+ * @param err   error report or NULL
+ * @return ESSAY_OK; ESSAY_ESYNTAX (text before the first heading, bad
+ *         heading, duplicate id, invalid UTF-8, NUL byte) with line:column;
+ *         ESSAY_ELIMIT; ESSAY_ENOMEM; ESSAY_EINVAL.
+ */
+ESSAY_API int essay_corpus_parse(essay_corpus **out, const char *text, size_t len,
+                                 const char *name, const essay_corpus_options *opts,
+                                 essay_error *err);
+
+/**
+ * Load a corpus from one or more files, in order.  Essay ids must be unique
+ * across all files.
+ *
+ * @return as essay_corpus_parse(), plus ESSAY_EIO / ESSAY_ENOTFOUND for a
+ *         file that cannot be read (the path is in the message).
+ */
+ESSAY_API int essay_corpus_load(essay_corpus **out, const char *const *paths,
+                                size_t n_paths, const essay_corpus_options *opts,
+                                essay_error *err);
+
+/** The embedded default corpus (compiled into the library).
+ *  @return ESSAY_OK or ESSAY_ENOMEM. */
+ESSAY_API int essay_corpus_default(essay_corpus **out, essay_error *err);
+
+/** Free a corpus and everything borrowed from it.  NULL is a no-op. */
+ESSAY_API void essay_corpus_free(essay_corpus *corpus);
+
+/** Number of essays, in load order. */
+ESSAY_API size_t essay_corpus_article_count(const essay_corpus *corpus);
+
+/** The i-th essay in load order, or NULL when i is out of range. */
+ESSAY_API const essay_article *essay_corpus_article_at(const essay_corpus *corpus,
+                                                       size_t i);
+
+/** The essay with this id (exact digits, leading zeros kept), or NULL. */
+ESSAY_API const essay_article *essay_corpus_find(const essay_corpus *corpus,
+                                                 const char *id, size_t id_len);
+
+/** Total number of paragraphs over all essays and both languages. */
+ESSAY_API size_t essay_corpus_paragraph_count(const essay_corpus *corpus);
+
+/** Number of warnings the parse produced (count mismatches, replaced bytes). */
+ESSAY_API size_t essay_corpus_warning_count(const essay_corpus *corpus);
+
+/** The i-th warning (code ESSAY_OK, message and location filled), or NULL. */
+ESSAY_API const essay_error *essay_corpus_warning_at(const essay_corpus *corpus,
+                                                     size_t i);
+
+/** The essay id (digits), NUL-terminated; `len_out` may be NULL. */
+ESSAY_API const char *essay_article_id(const essay_article *article, size_t *len_out);
+
+/** The title in a language (its paragraph 0), or NULL when the essay has no
+ *  text in that language. */
+ESSAY_API const char *essay_article_title(const essay_article *article,
+                                          essay_lang lang, size_t *len_out);
+
+/** Number of paragraphs in a language, title included (0 = language absent). */
+ESSAY_API size_t essay_article_paragraph_count(const essay_article *article,
+                                               essay_lang lang);
+
+/** Paragraph `i` (0 = title) in a language, or NULL when out of range. */
+ESSAY_API const essay_paragraph *essay_article_paragraph(const essay_article *article,
+                                                         essay_lang lang, size_t i);
+
+/** 1 when the essay's languages are aligned paragraph by paragraph. */
+ESSAY_API int essay_article_is_aligned(const essay_article *article);
+
+/** Where the essay's heading is: file name ("" in memory) and 1-based line. */
+ESSAY_API const char *essay_article_source(const essay_article *article,
+                                           uint32_t *line_out);
+
+/** The essay a paragraph belongs to. */
+ESSAY_API const essay_article *essay_paragraph_article(const essay_paragraph *p);
+
+/** The paragraph's language. */
+ESSAY_API essay_lang essay_paragraph_lang(const essay_paragraph *p);
+
+/** The paragraph's index within its language (0 = title). */
+ESSAY_API size_t essay_paragraph_index(const essay_paragraph *p);
+
+/** The paragraph text, byte-identical to the source block (CR of CRLF line
+ *  ends removed, trailing blanks of the block removed), NUL-terminated. */
+ESSAY_API const char *essay_paragraph_text(const essay_paragraph *p, size_t *len_out);
+
+/** The aligned paragraph in the other language, or NULL when the essay is
+ *  not aligned or has only one language. */
+ESSAY_API const essay_paragraph *essay_paragraph_pair(const essay_paragraph *p);
+
+/** A number unique to this paragraph within its corpus, dense in
+ *  [0, essay_corpus_paragraph_count()). */
+ESSAY_API size_t essay_paragraph_ordinal(const essay_paragraph *p);
+
+/** The paragraph with this ordinal, or NULL when out of range. */
+ESSAY_API const essay_paragraph *essay_corpus_paragraph_at(const essay_corpus *corpus,
+                                                           size_t ordinal);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ESSAY_H */
