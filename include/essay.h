@@ -298,6 +298,74 @@ ESSAY_API size_t essay_paragraph_ordinal(const essay_paragraph *p);
 ESSAY_API const essay_paragraph *essay_corpus_paragraph_at(const essay_corpus *corpus,
                                                            size_t ordinal);
 
+/* ------------------------------------------------------------------------
+ * Analysis: the one token stream used for documents, queries and tools.
+ *
+ *     static int print(void *payload, const essay_token *t) {
+ *         printf("%.*s [%zu,%zu) pos %u\n", (int)t->term_len, t->term,
+ *                t->start, t->end, t->position);
+ *         return 0;                       // non-zero stops the walk
+ *     }
+ *     essay_tokenize(text, len, ESSAY_TOKENIZE_DOCUMENT, print, NULL, &err);
+ *
+ * English (Latin-script) words are folded (NFKC casefold) and stemmed
+ * (Snowball English); the exact folded form follows at the same position.
+ * Han text yields dictionary words, every character and every adjacent
+ * pair at character positions, traditional folded to simplified.  Words
+ * with inner punctuation (index.html, user@host, don't) yield their parts
+ * at consecutive positions, with the whole compound at the first part.
+ * Other scripts yield ICU words, folded.  Symbols and emoji yield nothing.
+ * ---------------------------------------------------------------------- */
+
+/** Token kinds (the low 4 bits of essay_token.flags). */
+typedef enum essay_token_kind {
+    ESSAY_TOKEN_WORD = 1,        /**< English/Latin word or number, stemmed */
+    ESSAY_TOKEN_EXACT = 2,       /**< exact folded form of the word before it */
+    ESSAY_TOKEN_COMPOUND = 3,    /**< whole word with inner punctuation, folded */
+    ESSAY_TOKEN_HAN_WORD = 4,    /**< Chinese dictionary word (2+ characters) */
+    ESSAY_TOKEN_HAN_UNIGRAM = 5, /**< one Chinese character */
+    ESSAY_TOKEN_HAN_BIGRAM = 6,  /**< two adjacent Chinese characters */
+    ESSAY_TOKEN_OTHER = 7        /**< a word of another script (kana, hangul, ...) */
+} essay_token_kind;
+
+#define ESSAY_TOKEN_KIND_MASK 0x0Fu
+/** The token shares the position of the token before it. */
+#define ESSAY_TOKEN_COLOCATED 0x10u
+
+/** Longest token, in bytes of normalized term.  Longer words are still
+ *  found: a word is cut at the last character boundary within the limit
+ *  (the rest of it is dropped, its offsets still cover the whole word). */
+#define ESSAY_MAX_TOKEN_BYTES 128u
+
+/** One token.  Pointers are valid during the callback only. */
+typedef struct essay_token {
+    const char *term;    /**< normalized term (UTF-8, not NUL-terminated) */
+    size_t term_len;     /**< its length in bytes */
+    size_t start;        /**< byte offset of the original text, inclusive */
+    size_t end;          /**< byte offset of the original text, exclusive */
+    uint32_t position;   /**< token position (Han: character position) */
+    unsigned flags;      /**< essay_token_kind | ESSAY_TOKEN_COLOCATED */
+} essay_token;
+
+/** Token callback: return 0 to go on; any other value stops the walk and
+ *  is returned by essay_tokenize() unchanged. */
+typedef int (*essay_token_cb)(void *payload, const essay_token *token);
+
+/** Tokenize as a document is indexed. */
+#define ESSAY_TOKENIZE_DOCUMENT 0u
+/** Tokenize as a query is analyzed (same chain, same terms). */
+#define ESSAY_TOKENIZE_QUERY 1u
+
+/**
+ * Run the analyzer over `text` and call `cb` for each token, in text order.
+ *
+ * Thread-safe: each call uses its own ICU objects.
+ * @return ESSAY_OK; ESSAY_ESYNTAX for invalid UTF-8 (err->offset is the
+ *         byte); ESSAY_EICU; ESSAY_ENOMEM; or the callback's non-zero value.
+ */
+ESSAY_API int essay_tokenize(const char *text, size_t len, unsigned flags,
+                             essay_token_cb cb, void *payload, essay_error *err);
+
 #ifdef __cplusplus
 }
 #endif

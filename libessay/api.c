@@ -2,6 +2,7 @@
  * api.c - the public entry points: argument checks, error filling and the
  * borrowed-handle accessors.  Work is done by the modules behind it.
  */
+#include "analyze.h"
 #include "corpus.h"
 
 #include <string.h>
@@ -228,4 +229,25 @@ const essay_paragraph *essay_paragraph_pair(const essay_paragraph *p)
     const essay_article *a = p->article;
     int other = p->lang == ESSAY_LANG_EN ? ESSAY_LANG_ZH : ESSAY_LANG_EN;
     return p->index < a->n_para[other] ? &a->para[other][p->index] : NULL;
+}
+
+/* ---- analysis ---- */
+
+int essay_tokenize(const char *text, size_t len, unsigned flags, essay_token_cb cb,
+                   void *payload, essay_error *err)
+{
+    essay_error_clear(err);
+    if (!text && len)
+        return essay_fail(err, ESSAY_EINVAL, "essay_tokenize: text is NULL");
+    if (!cb)
+        return essay_fail(err, ESSAY_EINVAL, "essay_tokenize: callback is NULL");
+    if (flags & ~ESSAY_TOKENIZE_QUERY)
+        return essay_fail(err, ESSAY_EINVAL, "essay_tokenize: unknown flags 0x%x", flags);
+    essay_analyzer *a;
+    int rc = essay_analyzer_new(&a, err);
+    if (rc)
+        return rc;
+    rc = essay_analyzer_run(a, text ? text : "", len, flags, cb, payload, err);
+    essay_analyzer_free(a);
+    return rc;
 }

@@ -1,0 +1,711 @@
+/*
+ * analyze.c - the bilingual analyzer: UTF-8 text in, token stream out.
+ *
+ * Owns segmentation, normalization and stemming (DESIGN §2); the index, the
+ * query parser and `essay tokenize` all consume its stream, so text is never
+ * segmented two ways.  Segment first, normalize each token after: every
+ * token keeps exact byte offsets into the caller's text.
+ *
+ * Pipeline per call:
+ *   1. validate UTF-8;
+ *   2. cut the text into pure-ASCII stretches, ending at ASCII whitespace
+ *      (always a word boundary under UAX #29), and the regions around
+ *      non-ASCII text;
+ *   3. ASCII stretches go through a small state machine that reproduces
+ *      ICU's word rules for ASCII exactly (see fast_ascii below); other
+ *      regions are converted to UTF-16 in chunks with a map back to UTF-8
+ *      offsets and broken by ICU UBRK_WORD (dictionary segmentation for Han);
+ *   4. each word is turned into tokens by emit_word(): Latin words are
+ *      split at inner punctuation, NFKC-casefolded and stemmed (one stem per
+ *      distinct word, cached); Han words give the word, every character and
+ *      every adjacent pair, folded to simplified; other scripts are folded.
+ */
+#include "analyze.h"
+#include "hash.h"
+
+#include <string.h>
+
+#include <libstemmer.h>
+#include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/uscript.h>
+#include <unicode/ustring.h>
+
+/* Generated at build time by gen/gen_t2s.c from ICU's transliterator. */
+extern const uint32_t essay_t2s_n_pages;
+extern const uint16_t essay_t2s_dir[0x300];
+extern const uint32_t essay_t2s_pages[][256];
+
+/* ICU regions are broken in chunks of at most this many UTF-16 units: big
+ * enough that ubrk_setText() is amortized, small enough to stay in cache. */
+#define CHUNK_UNITS 32768
+/* A short ASCII gap inside non-ASCII text stays in the ICU region: a Chinese
+ * paragraph with a few English words is then broken in one pass. */
+#define ASCII_GAP_MIN 256
+/* At most this many source bytes of one word are folded; longer words are
+ * cut (their offsets still cover the whole word) so memory stays bounded. */
+#define FOLD_SOURCE_MAX (4 * ESSAY_MAX_TOKEN_BYTES)
+/* Stem cache: distinct words before the cache is reset. */
+#define STEM_SLOTS 16384
+
+typedef struct stem_slot {
+    uint64_t hash;
+    uint32_t word_off, word_len; /* into stem_arena; word_len 0 = empty slot */
+    uint32_t stem_off, stem_len;
+} stem_slot;
+
+struct essay_analyzer {
+    UBreakIterator *bi;
+    const UNormalizer2 *nfkc_cf;
+    struct sb_stemmer *stemmer;
+    UChar *u16;                  /* ICU chunk */
+    int32_t *map;                /* u16 index -> byte offset, CHUNK_UNITS + 1 */
+    stem_slot *stems;
+    size_t n_stems;
+    essay_buf stem_arena;
+    char fold[FOLD_SOURCE_MAX * 18 + 16]; /* NFKC may expand 18x (U+FDFA) */
+    UChar f16_in[FOLD_SOURCE_MAX + 8];
+    UChar f16_out[FOLD_SOURCE_MAX * 18 + 16];
+    char compound[FOLD_SOURCE_MAX * 18 + 16];
+
+    /* per run */
+    const char *text;
+    essay_token_cb cb;
+    void *payload;
+    int stop;                    /* callback's non-zero value or an error */
+    uint32_t next_pos;
+    uint32_t last_pos;
+    bool any;                    /* a token was emitted */
+    /* the last Han character, for bigrams across ICU words */
+    bool han_have;
+    uint32_t han_cp;
+    size_t han_start, han_end;
+    uint32_t han_pos;
+};
+
+/* ------------------------------------------------------------------------
+ * Character classes
+ * ---------------------------------------------------------------------- */
+
+bool essay_cp_is_han(uint32_t cp)
+{
+    if (cp >= 0x4E00 && cp <= 0x9FFF)
+        return true;
+    return essay_is_han(cp);
+}
+
+uint32_t essay_fold_han(const essay_analyzer *a, uint32_t cp)
+{
+    if (!((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF))) {
+        /* compatibility ideographs, radicals: NFKC maps them to unified ones */
+        UChar in[2], out[8];
+        int32_t n = 0;
+        U16_APPEND_UNSAFE(in, n, (UChar32)cp);
+        UErrorCode st = U_ZERO_ERROR;
+        int32_t m = unorm2_normalize(a->nfkc_cf, in, n, out, 8, &st);
+        if (U_SUCCESS(st) && m > 0) {
+            UChar32 c;
+            int32_t i = 0;
+            U16_NEXT(out, i, m, c);
+            if (i == m)
+                cp = (uint32_t)c;
+        }
+    }
+    if (cp < 0x30000) {
+        uint16_t page = essay_t2s_dir[cp >> 8];
+        if (page) {
+            uint32_t s = essay_t2s_pages[page - 1][cp & 0xFF];
+            if (s)
+                return s;
+        }
+    }
+    return cp;
+}
+
+/* ASCII classes under ICU 72's word rules (checked against ICU itself by
+ * tests/unit/test_analyze.c): '@' is ALetter in ICU's tailoring; ':' is not
+ * MidLetter (ICU removes it); '.' and '\'' join letter.letter and
+ * digit.digit; ',' and ';' join digit,digit only; '_' joins anything. */
+enum { C_OTHER, C_AL, C_NU, C_EX, C_MNL, C_MN, C_SPACE };
+
+static const uint8_t ascii_class[128] = {
+    ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\v'] = C_SPACE, ['\f'] = C_SPACE,
+    ['\r'] = C_SPACE, [' '] = C_SPACE,
+    ['0'] = C_NU, ['1'] = C_NU, ['2'] = C_NU, ['3'] = C_NU, ['4'] = C_NU,
+    ['5'] = C_NU, ['6'] = C_NU, ['7'] = C_NU, ['8'] = C_NU, ['9'] = C_NU,
+    ['@'] = C_AL, ['_'] = C_EX, ['.'] = C_MNL, ['\''] = C_MNL, [','] = C_MN, [';'] = C_MN,
+    ['A'] = C_AL, ['B'] = C_AL, ['C'] = C_AL, ['D'] = C_AL, ['E'] = C_AL, ['F'] = C_AL,
+    ['G'] = C_AL, ['H'] = C_AL, ['I'] = C_AL, ['J'] = C_AL, ['K'] = C_AL, ['L'] = C_AL,
+    ['M'] = C_AL, ['N'] = C_AL, ['O'] = C_AL, ['P'] = C_AL, ['Q'] = C_AL, ['R'] = C_AL,
+    ['S'] = C_AL, ['T'] = C_AL, ['U'] = C_AL, ['V'] = C_AL, ['W'] = C_AL, ['X'] = C_AL,
+    ['Y'] = C_AL, ['Z'] = C_AL,
+    ['a'] = C_AL, ['b'] = C_AL, ['c'] = C_AL, ['d'] = C_AL, ['e'] = C_AL, ['f'] = C_AL,
+    ['g'] = C_AL, ['h'] = C_AL, ['i'] = C_AL, ['j'] = C_AL, ['k'] = C_AL, ['l'] = C_AL,
+    ['m'] = C_AL, ['n'] = C_AL, ['o'] = C_AL, ['p'] = C_AL, ['q'] = C_AL, ['r'] = C_AL,
+    ['s'] = C_AL, ['t'] = C_AL, ['u'] = C_AL, ['v'] = C_AL, ['w'] = C_AL, ['x'] = C_AL,
+    ['y'] = C_AL, ['z'] = C_AL,
+};
+
+static inline bool ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+static inline bool is_space(unsigned char c)
+{
+    return c < 128 && ascii_class[c] == C_SPACE;
+}
+
+/* A code point that belongs inside a word part: letter, digit or mark. */
+static bool part_char(uint32_t cp)
+{
+    if (cp < 0x80)
+        return ascii_alnum((unsigned char)cp);
+    return u_isalnum((UChar32)cp) || (U_GET_GC_MASK((UChar32)cp) & U_GC_M_MASK);
+}
+
+static inline uint32_t decode(const char *s, size_t len, size_t *n)
+{
+    uint32_t cp;
+    *n = essay_utf8_decode((const unsigned char *)s, len, &cp);
+    if (!*n) { /* validated input never gets here */
+        *n = 1;
+        return 0xFFFD;
+    }
+    return cp;
+}
+
+/* Largest prefix of s[0..len) ending on a character boundary, <= max. */
+static size_t cut_utf8(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* ------------------------------------------------------------------------
+ * Emission
+ * ---------------------------------------------------------------------- */
+
+static int emit(essay_analyzer *a, unsigned kind, const char *term, size_t term_len,
+                size_t start, size_t end, uint32_t pos)
+{
+    if (a->stop)
+        return a->stop;
+    essay_token t;
+    t.term = term;
+    t.term_len = cut_utf8(term, term_len, ESSAY_MAX_TOKEN_BYTES);
+    t.start = start;
+    t.end = end;
+    t.position = pos;
+    t.flags = kind | (a->any && pos == a->last_pos ? ESSAY_TOKEN_COLOCATED : 0u);
+    a->any = true;
+    a->last_pos = pos;
+    int rc = a->cb(a->payload, &t);
+    if (rc)
+        a->stop = rc;
+    return rc;
+}
+
+/* U+2019 (the typographic apostrophe of don’t) folds to ASCII ', so a
+ * compound typed either way is the same term.  In place; returns the length. */
+static size_t unify_quotes(char *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i + 2 < len && memcmp(s + i, "\xE2\x80\x99", 3) == 0) {
+            s[o++] = '\'';
+            i += 2;
+        } else {
+            s[o++] = s[i];
+        }
+    }
+    return o;
+}
+
+/* NFKC casefold s[0..len) into a->fold; returns the folded length.  Pure
+ * ASCII is lowered directly; otherwise ICU's quick check decides. */
+static size_t fold_utf8(essay_analyzer *a, const char *s, size_t len, char *out)
+{
+    len = cut_utf8(s, len, FOLD_SOURCE_MAX);
+    bool ascii = true;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            ascii = false;
+            break;
+        }
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+    }
+    if (ascii)
+        return len;
+
+    int32_t n16 = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k;
+        uint32_t cp = decode(s + i, len - i, &k);
+        U16_APPEND_UNSAFE(a->f16_in, n16, (UChar32)cp);
+        i += k;
+    }
+    UErrorCode st = U_ZERO_ERROR;
+    const UChar *src = a->f16_in;
+    int32_t n_src = n16;
+    if (unorm2_spanQuickCheckYes(a->nfkc_cf, a->f16_in, n16, &st) != n16 || U_FAILURE(st)) {
+        st = U_ZERO_ERROR;
+        n_src = unorm2_normalize(a->nfkc_cf, a->f16_in, n16, a->f16_out,
+                                 (int32_t)ESSAY_ARRAY_LEN(a->f16_out), &st);
+        if (U_FAILURE(st)) { /* cannot happen with 18x room; keep the original */
+            memcpy(out, s, len);
+            return len;
+        }
+        src = a->f16_out;
+    } else {
+        memcpy(out, s, len);   /* already normalized: the bytes are the term */
+        return unify_quotes(out, len);
+    }
+    size_t o = 0;
+    for (int32_t i = 0; i < n_src;) {
+        UChar32 c;
+        U16_NEXT(src, i, n_src, c);
+        o += essay_utf8_encode((uint32_t)c, out + o);
+    }
+    return unify_quotes(out, o);
+}
+
+/* The stem of a folded word, from the cache or libstemmer. */
+static int stem_word(essay_analyzer *a, const char *w, size_t len, const char **stem,
+                     size_t *stem_len)
+{
+    uint64_t h = essay_hash64(w, len);
+    size_t mask = STEM_SLOTS - 1;
+    size_t i = (size_t)h & mask;
+    for (;;) {
+        stem_slot *s = &a->stems[i];
+        if (s->word_len == 0)
+            break;
+        if (s->hash == h && s->word_len == len &&
+            memcmp(a->stem_arena.data + s->word_off, w, len) == 0) {
+            *stem = a->stem_arena.data + s->stem_off;
+            *stem_len = s->stem_len;
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+    const sb_symbol *r = sb_stemmer_stem(a->stemmer, (const sb_symbol *)w, (int)len);
+    if (!r)
+        return ESSAY_ENOMEM;
+    size_t rl = (size_t)sb_stemmer_length(a->stemmer);
+    if (a->n_stems >= STEM_SLOTS * 3 / 4 || a->stem_arena.len > (64u << 20)) {
+        /* full: start over (the cache is a speed-up, never a semantic) */
+        memset(a->stems, 0, STEM_SLOTS * sizeof(stem_slot));
+        a->n_stems = 0;
+        a->stem_arena.len = 0;
+        i = (size_t)h & mask;
+    }
+    size_t off = a->stem_arena.len;
+    if (essay_buf_put(&a->stem_arena, w, len) || essay_buf_put(&a->stem_arena, r, rl))
+        return ESSAY_ENOMEM;
+    stem_slot *s = &a->stems[i];
+    s->hash = h;
+    s->word_off = (uint32_t)off;
+    s->word_len = (uint32_t)len;
+    s->stem_off = (uint32_t)(off + len);
+    s->stem_len = (uint32_t)rl;
+    a->n_stems++;
+    *stem = a->stem_arena.data + s->stem_off;
+    *stem_len = rl;
+    return 0;
+}
+
+/* One part of a Latin (or other-script) word: folded, stemmed when Latin. */
+static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, uint32_t pos)
+{
+    size_t n = fold_utf8(a, a->text + start, end - start, a->fold);
+    if (n == 0)
+        return 0;
+    if (!latin)
+        return emit(a, ESSAY_TOKEN_OTHER, a->fold, n, start, end, pos);
+    bool has_letter = false;
+    for (size_t i = 0; i < n && !has_letter; i++)
+        has_letter = !((unsigned char)a->fold[i] >= '0' && (unsigned char)a->fold[i] <= '9');
+    const char *stem = a->fold;
+    size_t stem_len = n;
+    if (has_letter && n <= ESSAY_MAX_TOKEN_BYTES) {
+        int rc = stem_word(a, a->fold, n, &stem, &stem_len);
+        if (rc) {
+            a->stop = rc;
+            return rc;
+        }
+    }
+    int rc = emit(a, ESSAY_TOKEN_WORD, stem, stem_len, start, end, pos);
+    if (!rc)
+        rc = emit(a, ESSAY_TOKEN_EXACT, a->fold, n, start, end, pos);
+    return rc;
+}
+
+/* Han characters of [s, e): unigrams at character positions, bigrams of
+ * adjacent characters (also across ICU words), and the dictionary word
+ * itself when `word` and it has 2+ characters. */
+static int emit_han(essay_analyzer *a, size_t s, size_t e, bool word)
+{
+    char term[ESSAY_MAX_TOKEN_BYTES + 8];
+    size_t term_len = 0, n_chars = 0;
+    if (word) {
+        for (size_t i = s; i < e;) {
+            size_t k;
+            uint32_t cp = decode(a->text + i, e - i, &k);
+            i += k;
+            if (!essay_cp_is_han(cp))
+                continue;
+            n_chars++;
+            if (term_len + 4 <= ESSAY_MAX_TOKEN_BYTES)
+                term_len += essay_utf8_encode(essay_fold_han(a, cp), term + term_len);
+        }
+    }
+    bool first = true;
+    for (size_t i = s; i < e;) {
+        size_t k;
+        uint32_t cp = decode(a->text + i, e - i, &k);
+        size_t cs = i;
+        i += k;
+        if (!essay_cp_is_han(cp))
+            continue;
+        uint32_t f = essay_fold_han(a, cp);
+        char u[8];
+        size_t un = essay_utf8_encode(f, u);
+        if (a->han_have && a->han_end == cs) {
+            char bi[8];
+            size_t bn = essay_utf8_encode(a->han_cp, bi);
+            memcpy(bi + bn, u, un);
+            if (emit(a, ESSAY_TOKEN_HAN_BIGRAM, bi, bn + un, a->han_start, i, a->han_pos))
+                return a->stop;
+        }
+        uint32_t pos = a->next_pos++;
+        if (first && word && n_chars >= 2 &&
+            emit(a, ESSAY_TOKEN_HAN_WORD, term, term_len, s, e, pos))
+            return a->stop;
+        first = false;
+        if (emit(a, ESSAY_TOKEN_HAN_UNIGRAM, u, un, cs, i, pos))
+            return a->stop;
+        a->han_have = true;
+        a->han_cp = f;
+        a->han_start = cs;
+        a->han_end = i;
+        a->han_pos = pos;
+    }
+    return 0;
+}
+
+/* The next maximal run of part characters in t[*i..e): true and its
+ * bounds, advancing *i past it; false when none is left. */
+static bool next_part(const char *t, size_t *i, size_t e, size_t *ps, size_t *pe)
+{
+    size_t j = *i, k;
+    bool in = false;
+    while (j < e) {
+        unsigned char c = (unsigned char)t[j];
+        uint32_t cp = c < 0x80 ? (k = 1, c) : decode(t + j, e - j, &k);
+        if (part_char(cp)) {
+            if (!in)
+                *ps = j;
+            in = true;
+        } else if (in) {
+            break;
+        }
+        j += k;
+    }
+    *i = j;
+    *pe = j;
+    return in;
+}
+
+/*
+ * One word segment [s, e) of the original text, as ICU (or the ASCII fast
+ * path) delimited it.  Latin words with inner punctuation (index.html,
+ * user@host, don't, 3.14) are indexed as their letter-and-digit parts at
+ * consecutive positions, the whole compound colocated with the first part
+ * (DESIGN §2.7).
+ */
+static int emit_word(essay_analyzer *a, size_t s, size_t e)
+{
+    const char *t = a->text;
+    bool han = false, other = false, alnum = false;
+    for (size_t i = s; i < e;) {
+        unsigned char c = (unsigned char)t[i];
+        if (c < 0x80) {
+            alnum |= ascii_alnum(c);
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp = decode(t + i, e - i, &k);
+        i += k;
+        if (essay_cp_is_han(cp)) {
+            han = true;
+            alnum = true;
+            continue;
+        }
+        if (!part_char(cp))
+            continue;
+        alnum = true;
+        if (u_isalpha((UChar32)cp)) {
+            UErrorCode st = U_ZERO_ERROR;
+            UScriptCode sc = uscript_getScript((UChar32)cp, &st);
+            if (sc != USCRIPT_LATIN && sc != USCRIPT_COMMON && sc != USCRIPT_INHERITED)
+                other = true;
+        }
+    }
+    if (!alnum)
+        return 0;   /* symbols, emoji, lone punctuation: not indexed */
+    if (han) {
+        bool pure = true;
+        for (size_t i = s; i < e && pure;) {
+            size_t k;
+            uint32_t cp = decode(t + i, e - i, &k);
+            i += k;
+            pure = essay_cp_is_han(cp);
+        }
+        if (!pure) {
+            /* Han with kana in one dictionary word (Japanese): the whole word,
+             * then its Han characters so Chinese substrings still match. */
+            size_t n = fold_utf8(a, t + s, e - s, a->fold);
+            if (emit(a, ESSAY_TOKEN_OTHER, a->fold, n, s, e, a->next_pos++))
+                return a->stop;
+        }
+        return emit_han(a, s, e, pure);
+    }
+
+    bool latin = !other;
+    size_t ps, pe, i = s;
+    if (!next_part(t, &i, e, &ps, &pe))
+        return 0;
+    size_t rest = i, qs, qe;
+    if (!next_part(t, &rest, e, &qs, &qe))   /* a plain word */
+        return emit_part(a, latin, ps, pe, a->next_pos++);
+
+    /* a compound: parts at consecutive positions, the whole at the first */
+    uint32_t pos0 = a->next_pos;
+    if (emit_part(a, latin, ps, pe, a->next_pos++))
+        return a->stop;
+    size_t n = fold_utf8(a, t + s, e - s, a->compound);
+    if (emit(a, ESSAY_TOKEN_COMPOUND, a->compound, n, s, e, pos0))
+        return a->stop;
+    do {
+        if (emit_part(a, latin, qs, qe, a->next_pos++))
+            return a->stop;
+    } while (next_part(t, &rest, e, &qs, &qe));
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Segmentation
+ * ---------------------------------------------------------------------- */
+
+/* UAX #29 over pure ASCII, as ICU 72 tailors it (WB5-WB13b). */
+static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
+{
+    const unsigned char *t = (const unsigned char *)a->text;
+    size_t i = s;
+    while (i < e) {
+        unsigned c = ascii_class[t[i]];
+        if (c != C_AL && c != C_NU && c != C_EX) {
+            i++;
+            continue;
+        }
+        size_t start = i++;
+        unsigned last = c;
+        while (i < e) {
+            c = ascii_class[t[i]];
+            if (c == C_AL || c == C_NU || c == C_EX) {
+                last = c;
+                i++;
+                continue;
+            }
+            if ((c == C_MNL || c == C_MN) && i + 1 < e) {
+                unsigned n = ascii_class[t[i + 1]];
+                if ((last == C_AL && c == C_MNL && n == C_AL) || (last == C_NU && n == C_NU)) {
+                    last = n;
+                    i += 2;
+                    continue;
+                }
+            }
+            break;
+        }
+        if (emit_word(a, start, i))
+            return a->stop;
+    }
+    return 0;
+}
+
+/* A safe place to cut an ICU chunk: right after ASCII whitespace or CJK
+ * sentence punctuation, both word boundaries under UAX #29. */
+static bool chunk_cut_after(UChar c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == 0x3002 || c == 0xFF0C ||
+           c == 0x3001 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B || c == 0xFF1A;
+}
+
+static int icu_region(essay_analyzer *a, size_t s, size_t e)
+{
+    const char *t = a->text;
+    while (s < e) {
+        /* convert up to CHUNK_UNITS - 2 units, recording byte offsets */
+        int32_t n = 0;
+        size_t i = s;
+        while (i < e && n < CHUNK_UNITS - 2) {
+            size_t k;
+            uint32_t cp = decode(t + i, e - i, &k);
+            a->map[n] = (int32_t)(i - s);
+            if (cp > 0xFFFF)
+                a->map[n + 1] = (int32_t)(i - s);
+            U16_APPEND_UNSAFE(a->u16, n, (UChar32)cp);
+            i += k;
+        }
+        if (i < e) {
+            /* the region goes on: cut after the last safe character */
+            int32_t cut = n;
+            while (cut > n / 2 && !chunk_cut_after(a->u16[cut - 1]))
+                cut--;
+            if (cut > n / 2) {
+                n = cut;
+                i = s + (size_t)a->map[cut];
+            } else if (U16_IS_LEAD(a->u16[n - 1])) {
+                n--; /* never split a surrogate pair */
+                i = s + (size_t)a->map[n];
+            }
+        }
+        a->map[n] = (int32_t)(i - s);
+
+        UErrorCode st = U_ZERO_ERROR;
+        ubrk_setText(a->bi, a->u16, n, &st);
+        if (U_FAILURE(st))
+            return a->stop = ESSAY_EICU;
+        int32_t p = ubrk_first(a->bi), q;
+        while ((q = ubrk_next(a->bi)) != UBRK_DONE) {
+            if (ubrk_getRuleStatus(a->bi) >= UBRK_WORD_NONE_LIMIT &&
+                emit_word(a, s + (size_t)a->map[p], s + (size_t)a->map[q]))
+                return a->stop;
+            p = q;
+        }
+        s = i;
+    }
+    return 0;
+}
+
+int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned flags,
+                       essay_token_cb cb, void *payload, essay_error *err)
+{
+    size_t bad = essay_utf8_validate(text, len);
+    if (bad < len)
+        return essay_error_set(err, ESSAY_ESYNTAX, NULL, 0, 0, bad,
+                               "invalid UTF-8 at byte %zu", bad);
+    a->text = text;
+    a->cb = cb;
+    a->payload = payload;
+    a->stop = 0;
+    a->next_pos = 0;
+    a->last_pos = 0;
+    a->any = false;
+    a->han_have = false;
+
+    const unsigned char *t = (const unsigned char *)text;
+    size_t i = 0;
+    if (flags & ESSAY_ANALYZE_NO_FASTPATH) {
+        icu_region(a, 0, len);
+        i = len;
+    }
+    while (i < len && !a->stop) {
+        size_t na = i;
+        while (na < len && t[na] < 0x80)
+            na++;
+        if (na == len) {
+            fast_ascii(a, i, len);
+            break;
+        }
+        size_t ws = na;
+        while (ws > i && !is_space(t[ws - 1]))
+            ws--;
+        if (ws > i) {
+            if (fast_ascii(a, i, ws))
+                break;
+            i = ws;
+        }
+        /* the ICU region ends at whitespace followed by a long ASCII gap */
+        size_t p = na, r = len;
+        for (;;) {
+            while (p < len && !is_space(t[p]))
+                p++;
+            if (p >= len)
+                break;
+            size_t next = p;
+            while (next < len && t[next] < 0x80 && next - p < ASCII_GAP_MIN)
+                next++;
+            if (next >= len || next - p >= ASCII_GAP_MIN) {
+                r = p;
+                break;
+            }
+            p = next;
+        }
+        if (icu_region(a, i, r))
+            break;
+        i = r;
+    }
+    int rc = a->stop;
+    a->text = NULL;
+    if (rc == ESSAY_EICU)
+        return essay_fail(err, ESSAY_EICU, "ICU word break failed");
+    if (rc == ESSAY_ENOMEM)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory");
+    return rc;
+}
+
+int essay_analyzer_new(essay_analyzer **out, essay_error *err)
+{
+    *out = NULL;
+    essay_analyzer *a = essay_calloc(1, sizeof(*a));
+    if (!a)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory");
+    UErrorCode st = U_ZERO_ERROR;
+    a->nfkc_cf = unorm2_getNFKCCasefoldInstance(&st);
+    if (U_FAILURE(st)) {
+        essay_analyzer_free(a);
+        return essay_fail(err, ESSAY_EICU, "ICU NFKC_Casefold: %s", u_errorName(st));
+    }
+    /* the root locale's rules include dictionary segmentation for Han */
+    a->bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+    if (U_FAILURE(st)) {
+        a->bi = NULL;
+        essay_analyzer_free(a);
+        return essay_fail(err, st == U_MEMORY_ALLOCATION_ERROR ? ESSAY_ENOMEM : ESSAY_EICU,
+                          "ICU word break iterator: %s", u_errorName(st));
+    }
+    a->stemmer = sb_stemmer_new("english", "UTF_8");
+    a->u16 = essay_malloc(CHUNK_UNITS * sizeof(UChar));
+    a->map = essay_malloc((CHUNK_UNITS + 1) * sizeof(int32_t));
+    a->stems = essay_calloc(STEM_SLOTS, sizeof(stem_slot));
+    if (!a->stemmer || !a->u16 || !a->map || !a->stems) {
+        essay_analyzer_free(a);
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory");
+    }
+    *out = a;
+    return 0;
+}
+
+void essay_analyzer_free(essay_analyzer *a)
+{
+    if (!a)
+        return;
+    if (a->bi)
+        ubrk_close(a->bi);
+    if (a->stemmer)
+        sb_stemmer_delete(a->stemmer);
+    essay_free(a->u16);
+    essay_free(a->map);
+    essay_free(a->stems);
+    essay_buf_free(&a->stem_arena);
+    essay_free(a);
+}

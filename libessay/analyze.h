@@ -1,0 +1,34 @@
+/*
+ * analyze.h - interface of analyze.c: the bilingual analyzer that turns
+ * UTF-8 text into the token stream every other part consumes (DESIGN §2).
+ */
+#ifndef ESSAY_ANALYZE_H
+#define ESSAY_ANALYZE_H
+
+#include "essay_int.h"
+
+/* An analyzer holds ICU objects, a stemmer and a stem cache.  It belongs to
+ * one thread at a time; make one per thread. */
+typedef struct essay_analyzer essay_analyzer;
+
+/* Internal run flag (tests, fuzzers): send ASCII through ICU as well, so the
+ * fast path can be compared with ICU token by token. */
+#define ESSAY_ANALYZE_NO_FASTPATH 0x100u
+
+int essay_analyzer_new(essay_analyzer **out, essay_error *err);
+void essay_analyzer_free(essay_analyzer *a);
+
+/* Tokenize text[0..len): validates UTF-8 (ESSAY_ESYNTAX with the offset),
+ * then calls cb per token.  Returns 0, an error code, or cb's non-zero
+ * value.  Positions start at 0 for each call. */
+int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned flags,
+                       essay_token_cb cb, void *payload, essay_error *err);
+
+/* The analyzer's Han folding of one code point: NFKC casefold for
+ * compatibility ideographs, then traditional -> simplified. */
+uint32_t essay_fold_han(const essay_analyzer *a, uint32_t cp);
+
+/* True for code points ICU assigns to the Han script. */
+bool essay_cp_is_han(uint32_t cp);
+
+#endif /* ESSAY_ANALYZE_H */

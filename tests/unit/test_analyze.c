@@ -1,0 +1,504 @@
+/* test_analyze.c - the bilingual analyzer (analyze.c) and essay_tokenize(). */
+#include "harness.h"
+#include "analyze.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+static const char *data_dir = "tests/data";
+
+/* ---- collecting tokens ---- */
+
+typedef struct tok {
+    char term[ESSAY_MAX_TOKEN_BYTES + 1];
+    size_t start, end;
+    uint32_t pos;
+    unsigned flags;
+} tok;
+
+typedef struct toks {
+    tok *v;
+    size_t n, cap;
+} toks;
+
+static int collect(void *payload, const essay_token *t)
+{
+    toks *ts = payload;
+    if (ts->n == ts->cap) {
+        ts->cap = ts->cap ? ts->cap * 2 : 256;
+        ts->v = realloc(ts->v, ts->cap * sizeof(tok));
+    }
+    tok *k = &ts->v[ts->n++];
+    memcpy(k->term, t->term, t->term_len);
+    k->term[t->term_len] = 0;
+    k->start = t->start;
+    k->end = t->end;
+    k->pos = t->position;
+    k->flags = t->flags;
+    return 0;
+}
+
+static toks run(const char *text, size_t len, unsigned flags)
+{
+    toks ts = { 0 };
+    essay_analyzer *a;
+    essay_error err;
+    CHECK_INT(essay_analyzer_new(&a, &err), 0);
+    int rc = essay_analyzer_run(a, text, len, flags, collect, &ts, &err);
+    CHECK_INT(rc, 0);
+    essay_analyzer_free(a);
+    return ts;
+}
+
+static toks run_s(const char *text)
+{
+    return run(text, strlen(text), 0);
+}
+
+/* The first token of `kind` whose original slice is `slice`, or NULL. */
+static const tok *find(const toks *ts, const char *text, unsigned kind, const char *term)
+{
+    (void)text;
+    for (size_t i = 0; i < ts->n; i++)
+        if ((ts->v[i].flags & ESSAY_TOKEN_KIND_MASK) == kind && strcmp(ts->v[i].term, term) == 0)
+            return &ts->v[i];
+    return NULL;
+}
+
+static int count_kind(const toks *ts, unsigned kind)
+{
+    int n = 0;
+    for (size_t i = 0; i < ts->n; i++)
+        n += (ts->v[i].flags & ESSAY_TOKEN_KIND_MASK) == kind;
+    return n;
+}
+
+/* Invariants every stream keeps: offsets inside the text and on UTF-8
+ * boundaries, start < end, positions non-decreasing, COLOCATED exactly when
+ * the position repeats, terms non-empty and bounded. */
+static void check_invariants(const toks *ts, const char *text, size_t len)
+{
+    for (size_t i = 0; i < ts->n; i++) {
+        const tok *t = &ts->v[i];
+        CHECK(t->start < t->end && t->end <= len);
+        CHECK(((unsigned char)text[t->start] & 0xC0) != 0x80);
+        CHECK(t->end == len || ((unsigned char)text[t->end] & 0xC0) != 0x80);
+        size_t tl = strlen(t->term);
+        CHECK(tl > 0 && tl <= ESSAY_MAX_TOKEN_BYTES);
+        if (i == 0) {
+            CHECK(!(t->flags & ESSAY_TOKEN_COLOCATED));
+        } else {
+            const tok *p = &ts->v[i - 1];
+            CHECK(t->pos >= p->pos);
+            CHECK(!!(t->flags & ESSAY_TOKEN_COLOCATED) == (t->pos == p->pos));
+        }
+    }
+}
+
+static bool same_stream(const toks *x, const toks *y, const char *text)
+{
+    size_t n = x->n < y->n ? x->n : y->n;
+    for (size_t i = 0; i < n; i++) {
+        const tok *a = &x->v[i], *b = &y->v[i];
+        if (strcmp(a->term, b->term) || a->start != b->start || a->end != b->end ||
+            a->pos != b->pos || a->flags != b->flags) {
+            size_t from = a->start > 40 ? a->start - 40 : 0;
+            fprintf(stderr, "  token %zu differs: fast '%s' [%zu,%zu) pos %u flags %x vs icu "
+                            "'%s' [%zu,%zu) pos %u flags %x near \"%.80s\"\n",
+                    i, a->term, a->start, a->end, a->pos, a->flags, b->term, b->start, b->end,
+                    b->pos, b->flags, text + from);
+            return false;
+        }
+    }
+    if (x->n != y->n) {
+        fprintf(stderr, "  token counts differ: %zu vs %zu\n", x->n, y->n);
+        return false;
+    }
+    return true;
+}
+
+static char *read_file(const char *rel, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", data_dir, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* ---- the fast path equals ICU ---- */
+
+/* DESIGN §2.2: the ASCII fast path yields exactly ICU's tokens.  Checked on
+ * real English text (Debian manual pages), paragraph by paragraph. */
+static void analyze_fastpath_equals_icu_real_text(void)
+{
+    size_t len;
+    char *text = read_file("real/en_man.txt", &len);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    CHECK(len >= 2000000);
+    toks fast = run(text, len, 0);
+    toks icu = run(text, len, ESSAY_ANALYZE_NO_FASTPATH);
+    CHECK(fast.n > 100000);
+    CHECK(same_stream(&fast, &icu, text));
+    check_invariants(&fast, text, len);
+    fprintf(stderr, "  %zu bytes, %zu tokens, identical: %s\n", len, fast.n,
+            same_stream(&fast, &icu, text) ? "100%" : "NO");
+    free(fast.v);
+    free(icu.v);
+    free(text);
+}
+
+/* Random strings over the characters ICU's ASCII word rules single out. */
+static void analyze_fastpath_equals_icu_random_ascii(void)
+{
+    static const char alphabet[] = "aZq09_@.'.,;:-/ \n\t!?\"()x1";
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    char buf[64];
+    int differing = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 1 + (size_t)(seed % 24);
+        for (size_t i = 0; i < n; i++) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            buf[i] = alphabet[seed % (sizeof(alphabet) - 1)];
+        }
+        buf[n] = 0;
+        toks f = run(buf, n, 0), g = run(buf, n, ESSAY_ANALYZE_NO_FASTPATH);
+        if (!same_stream(&f, &g, buf)) {
+            if (differing++ < 5)
+                fprintf(stderr, "  input: \"%s\"\n", buf);
+        }
+        free(f.v);
+        free(g.v);
+    }
+    CHECK_INT(differing, 0);
+}
+
+/* ---- hard cases ---- */
+
+static void analyze_english_stems_and_exact(void)
+{
+    const char *s = "Learning learned LEARNS";
+    toks ts = run_s(s);
+    check_invariants(&ts, s, strlen(s));
+    CHECK_INT(count_kind(&ts, ESSAY_TOKEN_WORD), 3);
+    CHECK_INT(count_kind(&ts, ESSAY_TOKEN_EXACT), 3);
+    for (size_t i = 0; i < ts.n; i += 2) {
+        CHECK_STR(ts.v[i].term, "learn");
+        CHECK(ts.v[i + 1].flags & ESSAY_TOKEN_COLOCATED);
+    }
+    CHECK_STR(ts.v[1].term, "learning");
+    CHECK_STR(ts.v[5].term, "learns");
+    CHECK_INT(ts.v[4].pos, 2);
+    free(ts.v);
+}
+
+static void analyze_compounds(void)
+{
+    const char *s = "systemd.service index.html foo_bar packages.debian.org user@host don't";
+    toks ts = run_s(s);
+    check_invariants(&ts, s, strlen(s));
+    const tok *c = find(&ts, s, ESSAY_TOKEN_COMPOUND, "systemd.service");
+    CHECK(c && c->start == 0 && c->end == 15 && (c->flags & ESSAY_TOKEN_COLOCATED));
+    const tok *w = find(&ts, s, ESSAY_TOKEN_EXACT, "systemd");
+    CHECK(w && c && w->pos == c->pos);
+    const tok *sv = find(&ts, s, ESSAY_TOKEN_EXACT, "service");
+    CHECK(sv && c && sv->pos == c->pos + 1 && sv->start == 8);
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "index.html") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "foo_bar") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_EXACT, "bar") != NULL);
+    const tok *pd = find(&ts, s, ESSAY_TOKEN_COMPOUND, "packages.debian.org");
+    const tok *org = find(&ts, s, ESSAY_TOKEN_EXACT, "org");
+    CHECK(pd && org && org->pos == pd->pos + 2);
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "user@host") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "don't") != NULL);
+    free(ts.v);
+    /* the typographic apostrophe folds to the same compound */
+    toks t2 = run_s("don\xE2\x80\x99t");
+    CHECK(find(&t2, "", ESSAY_TOKEN_COMPOUND, "don't") != NULL);
+    free(t2.v);
+}
+
+static void analyze_digits_and_decimals(void)
+{
+    const char *s = "3.14 2,000.50 v1.2.3 2024";
+    toks ts = run_s(s);
+    check_invariants(&ts, s, strlen(s));
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "3.14") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "2,000.50") != NULL);
+    const tok *y = find(&ts, s, ESSAY_TOKEN_WORD, "2024");
+    CHECK(y && !(y->flags & ESSAY_TOKEN_COLOCATED));
+    free(ts.v);
+}
+
+static void analyze_urls_and_email(void)
+{
+    const char *s = "see https://packages.debian.org/sid/libicu-dev or mail root@localhost.";
+    toks ts = run_s(s);
+    check_invariants(&ts, s, strlen(s));
+    CHECK(find(&ts, s, ESSAY_TOKEN_EXACT, "https") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "packages.debian.org") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_EXACT, "libicu") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_EXACT, "dev") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "root@localhost") != NULL);
+    free(ts.v);
+}
+
+static void analyze_han_words_unigrams_bigrams(void)
+{
+    const char *s = "机器学习工程师需要懂数学";
+    toks ts = run_s(s);
+    check_invariants(&ts, s, strlen(s));
+    /* every character is a unigram at its own position, every pair a bigram */
+    CHECK_INT(count_kind(&ts, ESSAY_TOKEN_HAN_UNIGRAM), 12);
+    CHECK_INT(count_kind(&ts, ESSAY_TOKEN_HAN_BIGRAM), 11);
+    CHECK(count_kind(&ts, ESSAY_TOKEN_HAN_WORD) >= 3);
+    const tok *u = find(&ts, s, ESSAY_TOKEN_HAN_UNIGRAM, "数");
+    CHECK(u && u->pos == 10 && u->start == 30 && u->end == 33);
+    const tok *b = find(&ts, s, ESSAY_TOKEN_HAN_BIGRAM, "习工");   /* across words */
+    CHECK(b && b->pos == 3 && b->start == 9 && b->end == 15);
+    CHECK(find(&ts, s, ESSAY_TOKEN_HAN_WORD, "数学") != NULL);
+    free(ts.v);
+    /* punctuation breaks adjacency: no bigram across "，" */
+    toks t2 = run_s("数，学");
+    CHECK_INT(count_kind(&t2, ESSAY_TOKEN_HAN_BIGRAM), 0);
+    CHECK_INT(t2.v[t2.n - 1].pos, 1);
+    free(t2.v);
+}
+
+static void analyze_traditional_and_fullwidth(void)
+{
+    toks a = run_s("數學 ＡＩ");
+    toks b = run_s("数学 ai");
+    CHECK_INT(a.n, b.n);
+    for (size_t i = 0; i < a.n && i < b.n; i++) {
+        CHECK_STR(a.v[i].term, b.v[i].term);
+        CHECK_INT(a.v[i].flags, b.v[i].flags);
+        CHECK_INT(a.v[i].pos, b.v[i].pos);
+    }
+    /* offsets stay on the original (longer) text */
+    const tok *ai = find(&a, "", ESSAY_TOKEN_WORD, "ai");
+    CHECK(ai && ai->start == 7 && ai->end == 13);
+    free(a.v);
+    free(b.v);
+    /* a compatibility ideograph folds to its unified form */
+    toks c = run_s("\xEF\xA4\x80");   /* U+F900 -> U+8C48 豈 */
+    CHECK(c.n == 1 && strcmp(c.v[0].term, "岂") == 0);   /* and 豈 is traditional */
+    free(c.v);
+}
+
+static void analyze_latin_inside_chinese(void)
+{
+    const char *s = "在 DeepLearning.AI，我们用Adam优化";
+    toks ts = run_s(s);
+    check_invariants(&ts, s, strlen(s));
+    CHECK(find(&ts, s, ESSAY_TOKEN_COMPOUND, "deeplearning.ai") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_EXACT, "ai") != NULL);
+    const tok *adam = find(&ts, s, ESSAY_TOKEN_EXACT, "adam");
+    CHECK(adam && strncmp(s + adam->start, "Adam", 4) == 0);
+    CHECK(find(&ts, s, ESSAY_TOKEN_HAN_BIGRAM, "们用") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_HAN_BIGRAM, "用优") == NULL);   /* Adam between */
+    free(ts.v);
+}
+
+static void analyze_other_scripts_marks_emoji(void)
+{
+    /* kana, hangul, Cyrillic, Greek are words of their own; accented Latin is
+     * English (folded, stemmed); emoji and symbols give nothing */
+    const char *s = "ひらがな 한국어 Привет Ελληνικά Café naïve 😀 👩‍💻 ★ → ©";
+    toks ts = run_s(s);
+    check_invariants(&ts, s, strlen(s));
+    CHECK(find(&ts, s, ESSAY_TOKEN_OTHER, "한국어") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_OTHER, "привет") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_OTHER, "ελληνικά") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_EXACT, "café") != NULL);
+    CHECK(find(&ts, s, ESSAY_TOKEN_EXACT, "naïve") != NULL);
+    CHECK(count_kind(&ts, ESSAY_TOKEN_OTHER) >= 4);
+    for (size_t i = 0; i < ts.n; i++)   /* nothing from the emoji or symbols */
+        CHECK(ts.v[i].start < (size_t)(strstr(s, "😀") - s));
+    free(ts.v);
+    /* combining marks stay inside their word: e + U+0301 */
+    const char *m = "cafe\xCC\x81 ok";
+    toks tm = run_s(m);
+    check_invariants(&tm, m, strlen(m));
+    const tok *e = find(&tm, m, ESSAY_TOKEN_EXACT, "café");   /* NFKC composes */
+    CHECK(e && e->start == 0 && e->end == 6);
+    free(tm.v);
+    /* ZWJ / ZWNJ inside words do not split them or crash */
+    const char *z = "a\xE2\x80\x8D" "b c\xE2\x80\x8C" "d \xE2\x80\x8D";
+    toks tz = run_s(z);
+    check_invariants(&tz, z, strlen(z));
+    CHECK(tz.n >= 2);
+    free(tz.v);
+}
+
+static void analyze_empty_and_invalid(void)
+{
+    toks ts = run("", 0, 0);
+    CHECK_INT(ts.n, 0);
+    free(ts.v);
+    toks sp = run_s("  \n\t ... --- !!!");
+    CHECK_INT(sp.n, 0);
+    free(sp.v);
+    essay_error err;
+    int n = 0;
+    CHECK_INT(essay_tokenize("ok \xC3\x28 bad", 10, 0, collect, &(toks){ 0 }, &err),
+              ESSAY_ESYNTAX);
+    CHECK_INT(err.offset, 3);
+    CHECK(strstr(err.message, "byte 3") != NULL);
+    (void)n;
+    CHECK_INT(essay_tokenize(NULL, 0, 0, collect, NULL, &err), ESSAY_OK);
+    CHECK_INT(essay_tokenize("x", 1, 0, NULL, NULL, &err), ESSAY_EINVAL);
+    CHECK_INT(essay_tokenize("x", 1, 0x80, collect, NULL, &err), ESSAY_EINVAL);
+}
+
+static int stop_at_three(void *payload, const essay_token *t)
+{
+    (void)t;
+    int *n = payload;
+    return ++*n == 3 ? 42 : 0;
+}
+
+static void analyze_callback_stops_walk(void)
+{
+    int n = 0;
+    CHECK_INT(essay_tokenize("one two three four five", 23, 0, stop_at_three, &n, NULL), 42);
+    CHECK_INT(n, 3);
+}
+
+static void analyze_long_tokens_are_cut(void)
+{
+    char word[1000];
+    memset(word, 'x', sizeof(word) - 1);
+    word[sizeof(word) - 1] = 0;
+    toks ts = run_s(word);
+    CHECK_INT(ts.n, 2);
+    CHECK_INT(strlen(ts.v[0].term), ESSAY_MAX_TOKEN_BYTES);
+    CHECK_INT(ts.v[0].end, 999);
+    free(ts.v);
+    /* a long Han-free non-ASCII word is cut on a character boundary */
+    char buf[3 * 300 + 1];
+    for (int i = 0; i < 300; i++)
+        memcpy(buf + 3 * i, "한", 3);
+    buf[900] = 0;
+    toks tk = run_s(buf);
+    check_invariants(&tk, buf, 900);
+    CHECK(tk.n == 1 && strlen(tk.v[0].term) <= ESSAY_MAX_TOKEN_BYTES &&
+          strlen(tk.v[0].term) % 3 == 0);
+    free(tk.v);
+}
+
+/* A 1 MB paragraph (mixed scripts, no newline) in one call: chunking keeps
+ * offsets exact and positions consistent across ICU chunk boundaries. */
+static void analyze_one_megabyte_paragraph(void)
+{
+    const char *unit = "机器学习的数学基础 Machine learning math; ";
+    size_t ul = strlen(unit), n = (1u << 20) / ul;
+    char *big = malloc(n * ul + 1);
+    for (size_t i = 0; i < n; i++)
+        memcpy(big + i * ul, unit, ul);
+    big[n * ul] = 0;
+    toks ts = run(big, n * ul, 0);
+    check_invariants(&ts, big, n * ul);
+    /* every repetition yields the same tokens, shifted */
+    toks one = run_s(unit);
+    CHECK_INT(ts.n, one.n * n);
+    free(one.v);
+    free(ts.v);
+    /* Chinese without any space or punctuation for 1 MB: forced chunk cuts */
+    size_t m = (1u << 20) / 3;
+    char *han = malloc(m * 3 + 1);
+    for (size_t i = 0; i < m; i++)
+        memcpy(han + 3 * i, i % 2 ? "学" : "数", 3);
+    han[m * 3] = 0;
+    toks th = run(han, m * 3, 0);
+    check_invariants(&th, han, m * 3);
+    CHECK_INT(count_kind(&th, ESSAY_TOKEN_HAN_UNIGRAM), m);
+    CHECK_INT(count_kind(&th, ESSAY_TOKEN_HAN_BIGRAM), m - 1);
+    free(th.v);
+    free(han);
+    free(big);
+}
+
+static void analyze_query_mode_same_terms(void)
+{
+    const char *s = "Learning 數學 index.html";
+    toks d = run(s, strlen(s), ESSAY_TOKENIZE_DOCUMENT);
+    toks q = run(s, strlen(s), ESSAY_TOKENIZE_QUERY);
+    CHECK(same_stream(&d, &q, s));
+    free(d.v);
+    free(q.v);
+}
+
+/* ---- threads ---- */
+
+typedef struct thread_job {
+    const char *text;
+    size_t len;
+    toks out;
+} thread_job;
+
+static void *thread_main(void *p)
+{
+    thread_job *j = p;
+    for (int i = 0; i < 20; i++) {
+        toks t = { 0 };
+        essay_tokenize(j->text, j->len, 0, collect, &t, NULL);
+        free(j->out.v);
+        j->out = t;
+    }
+    return NULL;
+}
+
+static void analyze_concurrent_tokenize(void)
+{
+    const char *text = "在 DeepLearning.AI，我們經常問：What does someone need to know? "
+                       "數學是人工智能的基礎技能嗎？ systemd.service 3.14";
+    toks ref = run_s(text);
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){ text, strlen(text), { 0 } };
+        pthread_create(&th[i], NULL, thread_main, &jobs[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(same_stream(&jobs[i].out, &ref, text));
+        free(jobs[i].out.v);
+    }
+    free(ref.v);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        data_dir = argv[1];
+    RUN(analyze_fastpath_equals_icu_random_ascii);
+    RUN(analyze_fastpath_equals_icu_real_text);
+    RUN(analyze_english_stems_and_exact);
+    RUN(analyze_compounds);
+    RUN(analyze_digits_and_decimals);
+    RUN(analyze_urls_and_email);
+    RUN(analyze_han_words_unigrams_bigrams);
+    RUN(analyze_traditional_and_fullwidth);
+    RUN(analyze_latin_inside_chinese);
+    RUN(analyze_other_scripts_marks_emoji);
+    RUN(analyze_empty_and_invalid);
+    RUN(analyze_callback_stops_walk);
+    RUN(analyze_long_tokens_are_cut);
+    RUN(analyze_one_megabyte_paragraph);
+    RUN(analyze_query_mode_same_terms);
+    RUN(analyze_concurrent_tokenize);
+    return harness_done();
+}
