@@ -366,6 +366,216 @@ typedef int (*essay_token_cb)(void *payload, const essay_token *token);
 ESSAY_API int essay_tokenize(const char *text, size_t len, unsigned flags,
                              essay_token_cb cb, void *payload, essay_error *err);
 
+/* ------------------------------------------------------------------------
+ * Index and search
+ *
+ *     essay_index *idx;
+ *     essay_results *res;
+ *     essay_hit hit;
+ *     if (essay_index_default(&idx, &err) != ESSAY_OK) ...
+ *     if (essay_index_search(idx, "数学 OR math", SIZE_MAX, NULL, &res, &err) != ESSAY_OK) ...
+ *     for (size_t i = 0; i < essay_results_count(res); i++) {
+ *         essay_results_hit(res, i, &hit);
+ *         printf("%.*s %s %zu %.3f %.*s\n", (int)hit.essay_len, hit.essay,
+ *                hit.lang == ESSAY_LANG_EN ? "en" : "zh", hit.para, hit.score,
+ *                (int)hit.text_len, hit.text);
+ *     }
+ *     essay_results_free(res);
+ *     essay_index_free(idx);
+ *
+ * Query language (terms are analyzed exactly as documents are):
+ *
+ *     word            English word: matches every form with the same stem
+ *     "word"          quoted: the exact (folded) form only
+ *     "two words"     phrase: adjacent, in order
+ *     optim*          prefix of a folded word (at least 1 character before *)
+ *     数学            Han run: the literal substring, characters adjacent;
+ *                     traditional / full-width forms fold first
+ *     a b             AND (implicit)       a OR b      either
+ *     -a              NOT (needs a positive term beside it)
+ *     ( ... )         grouping; OR binds looser than AND
+ *     lang:en|zh      only paragraphs of that language
+ *     essay:0301      only paragraphs of that essay
+ *
+ * Syntax errors are ESSAY_ESYNTAX with err->offset = byte offset in the
+ * query.  Limits: ESSAY_MAX_QUERY_BYTES, ESSAY_MAX_QUERY_TERMS -> ESSAY_ELIMIT.
+ * Ranking is BM25 (k1 = 1.2, b = 0.75) per language; a Chinese run that is
+ * a whole dictionary word in the paragraph scores above the same characters
+ * inside a longer word.  Ties are ordered by key (essay id, lang, para).
+ *
+ * Threading: an index is immutable once built or opened; any number of
+ * threads may search it at once.  Results belong to the caller and keep
+ * pointing into the index: free them before the index.
+ * ---------------------------------------------------------------------- */
+
+/** Longest query, in bytes. */
+#define ESSAY_MAX_QUERY_BYTES 4096u
+/** Most terms (words, Han characters, phrase words) in one query. */
+#define ESSAY_MAX_QUERY_TERMS 64u
+/** Most hits one search returns (limit 0 means "all", capped here). */
+#define ESSAY_MAX_RESULTS 100000u
+
+/** A search index (built in memory or opened from a file).  Owned. */
+typedef struct essay_index essay_index;
+/** The answer to one search.  Owned; free with essay_results_free(). */
+typedef struct essay_results essay_results;
+
+/** Build progress callback: `done` of `total` paragraphs analyzed. */
+typedef void (*essay_progress_cb)(void *payload, uint64_t done, uint64_t total);
+
+/** Options for building an index.  NULL means defaults. */
+typedef struct essay_build_options {
+    unsigned version;           /**< ESSAY_BUILD_OPTIONS_VERSION */
+    unsigned threads;           /**< analysis threads; 0 = every online core */
+    essay_progress_cb progress; /**< optional, called from the building thread */
+    void *progress_payload;
+} essay_build_options;
+
+#define ESSAY_BUILD_OPTIONS_VERSION 1
+#define ESSAY_BUILD_OPTIONS_INIT { ESSAY_BUILD_OPTIONS_VERSION, 0u, NULL, NULL }
+
+/**
+ * Build an index of `corpus`.  The index copies what it needs: the corpus
+ * may be freed afterwards.
+ * @return ESSAY_OK, ESSAY_EINVAL, ESSAY_ENOMEM, ESSAY_EICU, ESSAY_ELIMIT.
+ */
+ESSAY_API int essay_index_build(essay_index **out, const essay_corpus *corpus,
+                                const essay_build_options *opts, essay_error *err);
+
+/** Build (once per call) the index of the embedded default corpus. */
+ESSAY_API int essay_index_default(essay_index **out, essay_error *err);
+
+/** Free an index (NULL is allowed).  Results must be freed first. */
+ESSAY_API void essay_index_free(essay_index *idx);
+
+/**
+ * The corpus of an index: essays, paragraphs and pairs to browse.  For an
+ * opened index it is assembled from the file on the first call (O(number
+ * of paragraphs), thread-safe); it lives as long as the index.
+ * @return the corpus, or NULL with `err` filled (ENOMEM) on failure.
+ */
+ESSAY_API const essay_corpus *essay_index_corpus(const essay_index *idx, essay_error *err);
+
+/** Options for one search.  NULL means defaults. */
+typedef struct essay_search_options {
+    unsigned version;      /**< ESSAY_SEARCH_OPTIONS_VERSION */
+    size_t limit;          /**< most hits returned; 0 = all (<= ESSAY_MAX_RESULTS); default 10 */
+    size_t offset;         /**< hits to skip first (paging); default 0 */
+    int lang;              /**< ESSAY_LANG_EN, ESSAY_LANG_ZH, or -1 for both (default) */
+    size_t snippet_bytes;  /**< target snippet length in bytes; default 160 */
+    unsigned flags;        /**< ESSAY_SEARCH_* */
+} essay_search_options;
+
+/** Do not look up or highlight the aligned paragraph. */
+#define ESSAY_SEARCH_NO_PAIR 1u
+/** Do not compute highlights or snippets (fastest). */
+#define ESSAY_SEARCH_NO_HIGHLIGHT 2u
+
+#define ESSAY_SEARCH_OPTIONS_VERSION 1
+#define ESSAY_SEARCH_OPTIONS_INIT { ESSAY_SEARCH_OPTIONS_VERSION, 10u, 0u, -1, 160u, 0u }
+
+/**
+ * Search.  `query` is UTF-8 of `len` bytes (SIZE_MAX: NUL-terminated).
+ * On success *out holds the hits, best first (possibly none).
+ * @return ESSAY_OK, ESSAY_ESYNTAX (err->offset = byte in the query),
+ *         ESSAY_ELIMIT, ESSAY_EINVAL, ESSAY_ENOMEM, ESSAY_ECORRUPT (a
+ *         damaged index found while decoding), ESSAY_EICU.
+ */
+ESSAY_API int essay_index_search(const essay_index *idx, const char *query, size_t len,
+                                 const essay_search_options *opts, essay_results **out,
+                                 essay_error *err);
+
+/** A highlighted range of a paragraph's text: bytes [start, end). */
+typedef struct essay_span {
+    size_t start;
+    size_t end;
+} essay_span;
+
+/**
+ * One hit, as filled by essay_results_hit().  Every pointer borrows from
+ * the results (and the index) and stays valid until essay_results_free().
+ * Texts are NUL-terminated.  Spans are sorted, non-overlapping, merged when
+ * adjacent, and lie on UTF-8 character boundaries.
+ */
+typedef struct essay_hit {
+    const char *essay;       /**< essay id (digits) */
+    size_t essay_len;
+    essay_lang lang;         /**< language of the hit paragraph */
+    size_t para;             /**< paragraph index in that language (0 = title) */
+    double score;            /**< BM25 score, higher is better */
+    const char *text;        /**< the paragraph text */
+    size_t text_len;
+    const essay_span *highlights; /**< matched ranges of text */
+    size_t n_highlights;
+    size_t snippet_start;    /**< snippet = text[snippet_start, snippet_end) */
+    size_t snippet_end;      /**< around the best span, on character boundaries */
+    int has_pair;            /**< 1 when the aligned paragraph follows */
+    essay_lang pair_lang;
+    size_t pair_para;
+    const char *pair_text;
+    size_t pair_text_len;
+    const essay_span *pair_highlights; /**< query matches in the pair, if any */
+    size_t n_pair_highlights;
+} essay_hit;
+
+/** Number of hits held (after offset and limit). */
+ESSAY_API size_t essay_results_count(const essay_results *res);
+/** Number of paragraphs that matched in all (>= essay_results_count()). */
+ESSAY_API size_t essay_results_total(const essay_results *res);
+/** Fill `hit` with hit `i`.  @return ESSAY_OK or ESSAY_EINVAL (bad i). */
+ESSAY_API int essay_results_hit(const essay_results *res, size_t i, essay_hit *hit);
+/** Free results (NULL is allowed). */
+ESSAY_API void essay_results_free(essay_results *res);
+
+/* ------------------------------------------------------------------------
+ * Index files
+ * ---------------------------------------------------------------------- */
+
+/** Open flag: skip checksum verification (O(1) open).  Every decode stays
+ *  bounds-checked, so a damaged file gives errors, never a crash. */
+#define ESSAY_OPEN_TRUSTED 1u
+
+/**
+ * Save atomically: a temporary file in the same directory, fsync, rename
+ * over `path`, fsync the directory.  On any failure the previous file at
+ * `path` is untouched and no temporary file is left.
+ * @return ESSAY_OK, ESSAY_EIO (err names the path and the OS error), ESSAY_ENOMEM.
+ */
+ESSAY_API int essay_index_save(const essay_index *idx, const char *path, essay_error *err);
+
+/** Open an index file read-only (memory-mapped). */
+ESSAY_API int essay_index_open(essay_index **out, const char *path, unsigned flags,
+                               essay_error *err);
+
+/** Open an index image held in memory.  The bytes are borrowed: they must
+ *  stay valid and unchanged until essay_index_free(). */
+ESSAY_API int essay_index_open_memory(essay_index **out, const void *data, size_t len,
+                                      unsigned flags, essay_error *err);
+
+/** The index's file image (what essay_index_save() writes). Borrowed. */
+ESSAY_API const void *essay_index_image(const essay_index *idx, size_t *len_out);
+
+/** Figures about an index. */
+typedef struct essay_index_stats {
+    uint64_t essays;
+    uint64_t paragraphs[2];   /**< per essay_lang */
+    uint64_t terms;           /**< distinct terms */
+    uint64_t postings;        /**< (term, paragraph) pairs */
+    uint64_t positions;       /**< term occurrences */
+    uint64_t text_bytes;      /**< corpus text held */
+    uint64_t index_bytes;     /**< whole image / file */
+    uint32_t format_version;
+    char icu_version[16];     /**< ICU that built the index */
+    char unicode_version[16]; /**< Unicode version of that ICU */
+} essay_index_stats;
+
+/** Fill `out`.  @return ESSAY_OK or ESSAY_EINVAL. */
+ESSAY_API int essay_index_stats_get(const essay_index *idx, essay_index_stats *out);
+
+/** Warnings raised when the index was opened (e.g. built by another ICU). */
+ESSAY_API size_t essay_index_warning_count(const essay_index *idx);
+ESSAY_API const essay_error *essay_index_warning_at(const essay_index *idx, size_t i);
+
 #ifdef __cplusplus
 }
 #endif
