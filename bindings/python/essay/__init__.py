@@ -26,7 +26,7 @@ from ._errors import (ClosedError, CorpusError, CorruptIndexError, Diagnostic,
                       Error, EssayIOError, EssayMemoryError, EssaySyntaxError,
                       ICUError, InvalidArgumentError, LimitError, MissingFunctionError,
                       NotFoundError, QuerySyntaxError, VersionError)
-from ._lib import lib as _lib
+from . import _lib
 from ._corpus import Corpus, Essay, Paragraph
 from ._tokenize import TOKEN_KINDS, Token, tokenize
 from ._index import Hit, Index, IndexStats, Key, Pair, Results
@@ -46,11 +46,11 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: The loaded library's version string (essay_version_string()).
-library_version = _lib.version_string
+library_version = _lib.lib.version_string
 #: The loaded library's version number (major*10000 + minor*100 + patch).
-library_version_number = _lib.version_number
+library_version_number = _lib.lib.version_number
 #: Path of the loaded shared library.
-library_path = _lib.path
+library_path = _lib.lib.path
 
 # Public classes report themselves as essay.X (not essay._module.X).
 for _name in __all__:
