@@ -2,14 +2,17 @@
 
     python -m essay search 数学 [--lang en|zh] [--limit N] [--offset N] [--json]
                                [--corpus FILE ...] [--index FILE] [--no-pair]
-    python -m essay show 0301 [--lang en|zh] [--json] [--corpus FILE ...] [--index FILE]
-    python -m essay tokenize TEXT [--query] [--json]
+    python -m essay list [--json] [--corpus FILE ...] [--index FILE]
+    python -m essay show 0301 [--lang en|zh|both] [--json] [--corpus FILE ...] [--index FILE]
+    python -m essay tokenize [TEXT ...] [--query] [--json]
     python -m essay stats [--json] [--corpus FILE ...] [--index FILE]
 
 It mirrors the C ``essay`` command: ``--json`` output has the same structure
 (``{"query", "total", "hits": [{"essay", "lang", "para", "score", "text",
 "highlights": [[start, end], ...], "snippet", "pair": {...} | null}]}``,
-highlights as byte offsets into the UTF-8 text, as DESIGN §3 defines them);
+highlights as byte offsets into the UTF-8 text, as DESIGN §3 defines them;
+``show --json`` and ``tokenize --json`` print JSON Lines with the C command's
+keys), and ``show`` / ``tokenize`` text output matches it line for line;
 exit status is grep-like: 0 found, 1 nothing found, 2 error.  Highlights in
 text output are coloured on a terminal only, and never when NO_COLOR is set.
 """
@@ -44,12 +47,26 @@ def _mark(text, spans, lo=0, hi=None, colour=False):
     return "".join(out)
 
 
+def _load_corpus(paths):
+    """Load corpus files, reporting their warnings on stderr as the C
+    command does."""
+    import essay
+    corpus = essay.Corpus.load(paths)
+    for w in corpus.warnings:
+        sys.stderr.write("essay: %s\n" % w)
+    return corpus
+
+
 def _open_index(args):
     import essay
     if args.index:
-        return essay.Index.open(args.index)
+        idx = essay.Index.open(args.index)
+        for w in idx.warnings:
+            sys.stderr.write("essay: %s\n" % w)
+        return idx
     if args.corpus:
-        return essay.Index.build(args.corpus)
+        with _load_corpus(args.corpus) as corpus:
+            return essay.Index.build(corpus)
     return essay.Index.default()
 
 
@@ -57,10 +74,10 @@ def _open_corpus(args):
     """(corpus, owner to close) for show."""
     import essay
     if args.corpus:
-        c = essay.Corpus.load(args.corpus)
+        c = _load_corpus(args.corpus)
         return c, c
     if args.index:
-        idx = essay.Index.open(args.index)
+        idx = _open_index(args)
         return idx.corpus, idx
     c = essay.Corpus.default()
     return c, c
@@ -72,7 +89,7 @@ def _cmd_search(args, out):
                          offset=args.offset, snippet_bytes=args.snippet_bytes,
                          pair=not args.no_pair)
         if args.json:
-            json.dump(res.to_dict(), out, ensure_ascii=False)
+            json.dump(res.to_dict(), out, ensure_ascii=False, separators=(",", ":"))
             out.write("\n")
         else:
             colour = _colour(out)
@@ -95,57 +112,114 @@ def _cmd_search(args, out):
         return 0 if len(res) else 1
 
 
+def _alignment(e):
+    n_en, n_zh = e.paragraph_count("en"), e.paragraph_count("zh")
+    if n_en and not n_zh:
+        return "en-only"
+    if n_zh and not n_en:
+        return "zh-only"
+    return "aligned" if e.aligned else "unaligned"
+
+
+def _cmd_list(args, out):
+    corpus, owner = _open_corpus(args)
+    with owner:
+        essays = list(corpus)
+        rows = [(e.id, e.paragraph_count("en"), e.paragraph_count("zh")) for e in essays]
+        w_id = max([4] + [len(r[0]) for r in rows])
+        w_en = max([1] + [len(str(r[1])) for r in rows])
+        w_zh = max([1] + [len(str(r[2])) for r in rows])
+        for e, (ident, n_en, n_zh) in zip(essays, rows):
+            if args.json:
+                path, line = e.source
+                json.dump({"essay": ident, "en": n_en, "zh": n_zh, "aligned": e.aligned,
+                           "title_en": e.title("en"), "title_zh": e.title("zh"),
+                           "source": path or None, "line": line},
+                          out, ensure_ascii=False, separators=(",", ":"))
+                out.write("\n")
+            else:
+                title = e.title("en")
+                if title is None:
+                    title = e.title("zh") or ""
+                out.write("%-*s  en %*d  zh %*d  %-9s  %s\n"
+                          % (w_id, ident, w_en, n_en, w_zh, n_zh, _alignment(e), title))
+        return 0
+
+
 def _cmd_show(args, out):
     corpus, owner = _open_corpus(args)
     with owner:
         e = corpus.get(args.essay)
         if e is None:
-            sys.stderr.write("essay: no essay %s\n" % args.essay)
+            sys.stderr.write("essay: no essay with id '%s'\n" % args.essay)
             return 1
-        langs = [args.lang] if args.lang else ["en", "zh"]
-        if args.json:
-            path, line = e.source
-            doc = {"essay": e.id, "aligned": e.aligned,
-                   "source": {"path": path, "line": line},
-                   "titles": {l: e.title(l) for l in langs},
-                   "paragraphs": {l: [p.text for p in e.paragraphs(l)] for l in langs}}
-            json.dump(doc, out, ensure_ascii=False)
-            out.write("\n")
-            return 0
-        # Essay format: the output parses back to the same essay.  The
-        # heading carries the first printed language's title.
-        blocks = []
-        for lang in langs:
-            for p in e.paragraphs(lang):
-                if not blocks:
-                    blocks.append("## %s. %s" % (e.id, p.text))
-                else:
-                    blocks.append(p.text)
-        out.write("\n\n".join(blocks) + "\n")
+        colour = not args.json and _colour(out)
+        first = [True]
+
+        def para(p, together=False):
+            if args.json:
+                pair = p.pair
+                json.dump({"essay": p.essay, "lang": p.lang, "para": p.index,
+                           "text": p.text,
+                           "pair": ({"lang": pair.lang, "para": pair.index}
+                                    if pair is not None else None)},
+                          out, ensure_ascii=False, separators=(",", ":"))
+                out.write("\n")
+                return
+            if not first[0] and not together:
+                out.write("\n")   # a blank line between paragraphs (or pairs)
+            first[0] = False
+            label = "[%s %d]" % (p.lang, p.index)
+            out.write("%s %s\n" % ("\033[2m%s\033[0m" % label if colour else label, p.text))
+
+        lang = None if args.lang in (None, "both") else args.lang
+        if lang is None and e.aligned:
+            # Same order as the C command: each English paragraph, then its pair.
+            for p in e.paragraphs("en"):
+                para(p)
+                q = p.pair
+                if q is not None:
+                    para(q, together=True)
+        else:
+            for l in ("en", "zh"):
+                if lang in (None, l):
+                    for p in e.paragraphs(l):
+                        para(p)
         return 0
 
 
 def _cmd_tokenize(args, out):
     import essay
-    tokens = essay.tokenize(args.text, query=args.query)
-    if args.json:
-        json.dump([{"term": t.term, "kind": t.kind, "start": t.start_byte,
-                    "end": t.end_byte, "position": t.position,
-                    "colocated": t.colocated} for t in tokens], out, ensure_ascii=False)
-        out.write("\n")
-    else:
-        for t in tokens:
-            out.write("%s\t%s\t[%d,%d)\tpos %d%s\n"
-                      % (t.term, t.kind, t.start_byte, t.end_byte, t.position,
-                         "\tcolocated" if t.colocated else ""))
+    text = " ".join(args.text) if args.text else sys.stdin.read()
+    tokens = essay.tokenize(text, query=args.query)
+    for t in tokens:
+        src = text[t.start:t.end]
+        if args.json:
+            json.dump({"kind": t.kind, "term": t.term, "start": t.start_byte,
+                       "end": t.end_byte, "position": t.position,
+                       "colocated": t.colocated, "text": src},
+                      out, ensure_ascii=False, separators=(",", ":"))
+            out.write("\n")
+        else:
+            out.write("%-11s  %-9s  %-5s  %s  %s\n"
+                      % (t.kind, "%d-%d" % (t.start_byte, t.end_byte),
+                         "%d%s" % (t.position, "=" if t.colocated else ""),
+                         _pad(t.term, 16), src))
     return 0 if tokens else 1
+
+
+def _pad(s, width):
+    """``s`` padded to ``width`` terminal columns (wide characters take 2)."""
+    import unicodedata
+    w = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+    return s + " " * max(0, width - w)
 
 
 def _cmd_stats(args, out):
     with _open_index(args) as idx:
         s = idx.stats().as_dict()
         if args.json:
-            json.dump(s, out, ensure_ascii=False)
+            json.dump(s, out, ensure_ascii=False, separators=(",", ":"))
             out.write("\n")
         else:
             for k, v in s.items():
@@ -175,15 +249,20 @@ def _parser():
     source(s)
     s.set_defaults(run=_cmd_search)
 
-    s = sub.add_parser("show", help="print one essay")
+    s = sub.add_parser("list", help="list the essays of a corpus")
+    s.add_argument("--json", action="store_true")
+    source(s)
+    s.set_defaults(run=_cmd_list)
+
+    s = sub.add_parser("show", help="print the paragraphs of one essay")
     s.add_argument("essay", help="essay id, e.g. 0301")
-    s.add_argument("--lang", choices=("en", "zh"))
+    s.add_argument("--lang", choices=("en", "zh", "both"), default="both")
     s.add_argument("--json", action="store_true")
     source(s)
     s.set_defaults(run=_cmd_show)
 
     s = sub.add_parser("tokenize", help="print the analyzer's tokens")
-    s.add_argument("text")
+    s.add_argument("text", nargs="*", help="text (default: standard input)")
     s.add_argument("--query", action="store_true", help="analyze as a query")
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=_cmd_tokenize)
