@@ -1,0 +1,739 @@
+/*
+ * build.c - corpus -> index image (format.h).
+ *
+ * Pipeline: the paragraphs are cut into chunks of about CHUNK_BYTES; worker
+ * threads (one analyzer each) analyze chunks in parallel and group each
+ * paragraph's tokens by term; the groups are then applied to the global term
+ * table strictly in chunk order (one thread at a time, while the others go
+ * on analyzing), so postings are appended in document order without any
+ * sorting.  Finally terms are sorted by bytes, the hash table is filled and
+ * postings are re-encoded into blocks with skip entries.
+ */
+#define _GNU_SOURCE 1 /* qsort_r */
+#include "corpus.h"
+#include "hash.h"
+#include "index.h"
+
+#include <math.h>
+#include <unicode/uchar.h>
+#include <unicode/uversion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK_BYTES (256u << 10)
+
+/* ---- per-chunk analysis ---------------------------------------------- */
+
+typedef struct tok_rec {
+    uint64_t hash;
+    uint32_t off;  /* into chunk term arena: kind byte + term */
+    uint32_t len;
+    uint32_t pos;
+} tok_rec;
+
+typedef struct chunk {
+    size_t first, end;  /* paragraph ordinals */
+    essay_buf out;      /* grouped output, see emit_para() */
+} chunk;
+
+typedef struct worker_ctx {
+    essay_analyzer *an;
+    tok_rec *toks;
+    size_t n_toks, cap_toks;
+    essay_buf arena;
+    uint32_t max_pos;
+    int fail;
+} worker_ctx;
+
+static char kind_byte(unsigned flags)
+{
+    switch (flags & ESSAY_TOKEN_KIND_MASK) {
+    case ESSAY_TOKEN_WORD: return EF_KIND_STEM;
+    case ESSAY_TOKEN_HAN_WORD: return EF_KIND_HANWORD;
+    case ESSAY_TOKEN_HAN_UNIGRAM: return EF_KIND_UNI;
+    case ESSAY_TOKEN_HAN_BIGRAM: return EF_KIND_BI;
+    default: return EF_KIND_EXACT;
+    }
+}
+
+static int collect_tok(void *payload, const essay_token *t)
+{
+    worker_ctx *w = payload;
+    if (ESSAY_ARRAY_GROW(w->toks, w->cap_toks, w->n_toks + 1) != 0)
+        return ESSAY_ENOMEM;
+    size_t off = w->arena.len;
+    if (essay_buf_putc(&w->arena, kind_byte(t->flags)) != 0 ||
+        essay_buf_put(&w->arena, t->term, t->term_len) != 0)
+        return ESSAY_ENOMEM;
+    tok_rec *r = &w->toks[w->n_toks++];
+    r->off = (uint32_t)off;
+    r->len = (uint32_t)(t->term_len + 1);
+    r->hash = essay_hash64(w->arena.data + off, r->len);
+    r->pos = t->position;
+    if (t->position + 1 > w->max_pos)
+        w->max_pos = t->position + 1;
+    return 0;
+}
+
+static int cmp_tok(const void *a, const void *b, void *arena)
+{
+    const tok_rec *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    int c = memcmp((const char *)arena + x->off, (const char *)arena + y->off, x->len);
+    if (c)
+        return c;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Output per paragraph: u32 doclen, u32 n_groups, then per group
+ * u64 hash, u32 len, bytes[len], u32 tf, u32 pos[tf]. */
+static int emit_para(worker_ctx *w, essay_buf *out)
+{
+    qsort_r(w->toks, w->n_toks, sizeof(tok_rec), cmp_tok, w->arena.data);
+    uint32_t head[2] = { w->max_pos, 0 };
+    size_t head_at = out->len;
+    if (essay_buf_put(out, head, sizeof head) != 0)
+        return ESSAY_ENOMEM;
+    size_t i = 0;
+    while (i < w->n_toks) {
+        size_t j = i + 1;
+        while (j < w->n_toks && w->toks[j].hash == w->toks[i].hash &&
+               w->toks[j].len == w->toks[i].len &&
+               memcmp(w->arena.data + w->toks[j].off, w->arena.data + w->toks[i].off,
+                      w->toks[i].len) == 0)
+            j++;
+        tok_rec *t = &w->toks[i];
+        uint32_t tf = 0;
+        size_t need = 8 + 4 + t->len + 4 + 4 * (j - i);
+        if (essay_buf_grow(out, need) != 0)
+            return ESSAY_ENOMEM;
+        memcpy(out->data + out->len, &t->hash, 8);
+        memcpy(out->data + out->len + 8, &t->len, 4);
+        memcpy(out->data + out->len + 12, w->arena.data + t->off, t->len);
+        size_t tf_at = out->len + 12 + t->len;
+        uint32_t *pos = (uint32_t *)(void *)(out->data + tf_at + 4);
+        uint32_t last = UINT32_MAX;
+        for (size_t k = i; k < j; k++) {
+            if (w->toks[k].pos == last)
+                continue; /* the same term twice at one position */
+            last = w->toks[k].pos;
+            memcpy(&pos[tf++], &last, 4);
+        }
+        memcpy(out->data + tf_at, &tf, 4);
+        out->len = tf_at + 4 + 4 * (size_t)tf;
+        head[1]++;
+        i = j;
+    }
+    memcpy(out->data + head_at, head, sizeof head);
+    return 0;
+}
+
+static int analyze_chunk(worker_ctx *w, const essay_corpus *c, chunk *ch, essay_error *err)
+{
+    for (size_t o = ch->first; o < ch->end; o++) {
+        const essay_paragraph *p = &c->paras[o];
+        w->n_toks = 0;
+        w->arena.len = 0;
+        w->max_pos = 0;
+        int rc = essay_analyzer_run(w->an, p->text, p->len, ESSAY_TOKENIZE_DOCUMENT,
+                                    collect_tok, w, err);
+        if (rc == ESSAY_ENOMEM)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while analyzing");
+        if (rc != 0)
+            return rc;
+        rc = emit_para(w, &ch->out);
+        if (rc != 0)
+            return essay_fail(err, rc, "out of memory while analyzing");
+    }
+    return 0;
+}
+
+/* ---- global term table ------------------------------------------------- */
+
+typedef struct bterm {
+    uint64_t hash;
+    uint64_t str_off;
+    uint32_t str_len;
+    uint32_t df;
+    uint32_t last_doc;
+    uint32_t len, cap;
+    uint8_t *buf;   /* varint doc delta, tf, position deltas */
+} bterm;
+
+typedef struct builder {
+    const essay_corpus *corpus;
+    bterm *terms;
+    size_t n_terms, cap_terms;
+    uint32_t *slots; /* term index + 1 */
+    size_t n_slots;
+    essay_buf strs;
+    ef_para *paras;
+    size_t n_paras;
+    uint64_t n_postings, n_positions;
+    /* threading */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    chunk *chunks;
+    size_t n_chunks, next_chunk, next_apply;
+    int failed;
+    essay_error err;
+    const essay_build_options *opts;
+    uint64_t done_paras;
+} builder;
+
+static int table_grow(builder *b)
+{
+    size_t n = b->n_slots ? b->n_slots * 2 : 4096;
+    uint32_t *s = essay_calloc(n, sizeof(uint32_t));
+    if (!s)
+        return ESSAY_ENOMEM;
+    for (size_t i = 0; i < b->n_terms; i++) {
+        size_t h = (size_t)b->terms[i].hash & (n - 1);
+        while (s[h])
+            h = (h + 1) & (n - 1);
+        s[h] = (uint32_t)(i + 1);
+    }
+    essay_free(b->slots);
+    b->slots = s;
+    b->n_slots = n;
+    return 0;
+}
+
+static bterm *term_get(builder *b, uint64_t hash, const char *bytes, uint32_t len)
+{
+    if ((b->n_terms + 1) * 2 > b->n_slots && table_grow(b) != 0)
+        return NULL;
+    size_t mask = b->n_slots - 1, h = (size_t)hash & mask;
+    while (b->slots[h]) {
+        bterm *t = &b->terms[b->slots[h] - 1];
+        if (t->hash == hash && t->str_len == len && memcmp(b->strs.data + t->str_off, bytes, len) == 0)
+            return t;
+        h = (h + 1) & mask;
+    }
+    if (b->n_terms >= UINT32_MAX - 1 || ESSAY_ARRAY_GROW(b->terms, b->cap_terms, b->n_terms + 1) != 0)
+        return NULL;
+    bterm *t = &b->terms[b->n_terms];
+    memset(t, 0, sizeof *t);
+    t->hash = hash;
+    t->str_off = b->strs.len;
+    t->str_len = len;
+    if (essay_buf_put(&b->strs, bytes, len) != 0)
+        return NULL;
+    b->slots[h] = (uint32_t)++b->n_terms;
+    return t;
+}
+
+static int term_append(bterm *t, uint32_t doc, const uint32_t *pos, uint32_t tf)
+{
+    size_t need = (size_t)t->len + 10 + 5 * (size_t)tf;
+    if (need > UINT32_MAX)
+        return ESSAY_ELIMIT;
+    if (need > t->cap) {
+        size_t cap = t->cap ? t->cap + t->cap / 2 : 16;
+        if (cap < need)
+            cap = need;
+        if (cap > UINT32_MAX)
+            cap = UINT32_MAX;
+        uint8_t *nb = essay_realloc(t->buf, cap);
+        if (!nb)
+            return ESSAY_ENOMEM;
+        t->buf = nb;
+        t->cap = (uint32_t)cap;
+    }
+    uint8_t *o = t->buf + t->len;
+    o += ef_put_varint(o, doc - t->last_doc);
+    o += ef_put_varint(o, tf);
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < tf; i++) {
+        uint32_t p;
+        memcpy(&p, &pos[i], 4);
+        o += ef_put_varint(o, p - last);
+        last = p;
+    }
+    t->len = (uint32_t)(o - t->buf);
+    t->last_doc = doc;
+    t->df++;
+    return 0;
+}
+
+static int apply_chunk(builder *b, chunk *ch, essay_error *err)
+{
+    const uint8_t *p = (const uint8_t *)ch->out.data, *end = p + ch->out.len;
+    for (size_t o = ch->first; o < ch->end; o++) {
+        uint32_t head[2];
+        memcpy(head, p, sizeof head);
+        p += sizeof head;
+        b->paras[o].doclen = head[0];
+        for (uint32_t g = 0; g < head[1]; g++) {
+            uint64_t hash;
+            uint32_t len, tf;
+            memcpy(&hash, p, 8);
+            memcpy(&len, p + 8, 4);
+            const char *bytes = (const char *)p + 12;
+            memcpy(&tf, p + 12 + len, 4);
+            const uint32_t *pos = (const uint32_t *)(const void *)(p + 16 + len);
+            bterm *t = term_get(b, hash, bytes, len);
+            if (!t)
+                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+            int rc = term_append(t, (uint32_t)o, pos, tf);
+            if (rc != 0)
+                return essay_fail(err, rc, rc == ESSAY_ENOMEM ? "out of memory while indexing"
+                                                              : "a term's postings exceed 4 GiB");
+            b->n_postings++;
+            b->n_positions += tf;
+            p += 16 + len + 4 * (size_t)tf;
+        }
+    }
+    (void)end;
+    essay_buf_free(&ch->out);
+    return 0;
+}
+
+/* ---- worker threads ---------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    builder *b = arg;
+    worker_ctx w;
+    memset(&w, 0, sizeof w);
+    essay_error err;
+    int rc = essay_analyzer_new(&w.an, &err);
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        if (rc != 0 && !b->failed) {
+            b->failed = rc;
+            b->err = err;
+        }
+        if (b->failed || b->next_chunk >= b->n_chunks) {
+            pthread_cond_broadcast(&b->cv);
+            pthread_mutex_unlock(&b->mu);
+            break;
+        }
+        size_t i = b->next_chunk++;
+        pthread_mutex_unlock(&b->mu);
+
+        chunk *ch = &b->chunks[i];
+        rc = analyze_chunk(&w, b->corpus, ch, &err);
+
+        pthread_mutex_lock(&b->mu);
+        while (rc == 0 && !b->failed && b->next_apply != i)
+            pthread_cond_wait(&b->cv, &b->mu);
+        bool go = rc == 0 && !b->failed;
+        pthread_mutex_unlock(&b->mu);
+        if (!go)
+            continue; /* loop top records rc / sees failed */
+        rc = apply_chunk(b, ch, &err);
+        pthread_mutex_lock(&b->mu);
+        if (rc == 0) {
+            b->next_apply++;
+            b->done_paras += ch->end - ch->first;
+            if (b->opts && b->opts->progress)
+                b->opts->progress(b->opts->progress_payload, b->done_paras, b->n_paras);
+        }
+        pthread_cond_broadcast(&b->cv);
+        pthread_mutex_unlock(&b->mu);
+    }
+    essay_analyzer_free(w.an);
+    essay_free(w.toks);
+    essay_buf_free(&w.arena);
+    return NULL;
+}
+
+/* ---- final encoding ---------------------------------------------------- */
+
+static int cmp_term_ids(const void *a, const void *b, void *ctx)
+{
+    const builder *bd = ctx;
+    const char *g_strs = bd->strs.data;
+    const bterm *x = &bd->terms[*(const uint32_t *)a], *y = &bd->terms[*(const uint32_t *)b];
+    size_t n = x->str_len < y->str_len ? x->str_len : y->str_len;
+    int c = memcmp(g_strs + x->str_off, g_strs + y->str_off, n);
+    if (c)
+        return c;
+    return (x->str_len > y->str_len) - (x->str_len < y->str_len);
+}
+
+static float tf_norm(const builder *b, uint32_t doc, uint32_t tf, const double *avgdl)
+{
+    const ef_para *p = &b->paras[doc];
+    double dl = p->doclen, avg = avgdl[p->lang] > 0 ? avgdl[p->lang] : 1.0;
+    double k = EF_K1 * (1.0 - EF_B + EF_B * dl / avg);
+    return (float)(tf * (EF_K1 + 1.0) / (tf + k));
+}
+
+/* Re-encode one term's accumulated postings into the block format. */
+static int encode_postings(const builder *b, const bterm *t, essay_buf *out,
+                           const double *avgdl)
+{
+    size_t nblocks = (t->df + EF_BLOCK - 1) / EF_BLOCK;
+    /* First pass: split the accumulated stream at block boundaries. */
+    essay_buf docs = ESSAY_BUF_INIT, pos = ESSAY_BUF_INIT;
+    ef_skip *skips = NULL;
+    int rc = ESSAY_ENOMEM;
+    if (nblocks > 1) {
+        skips = essay_calloc(nblocks, sizeof(ef_skip));
+        if (!skips)
+            goto done;
+    }
+    const uint8_t *p = t->buf, *end = t->buf + t->len;
+    uint32_t doc = 0, prev_block_last = 0;
+    for (size_t blk = 0; blk < nblocks; blk++) {
+        size_t n = t->df - blk * EF_BLOCK < EF_BLOCK ? t->df - blk * EF_BLOCK : EF_BLOCK;
+        if (skips) {
+            skips[blk].doc_off = (uint32_t)docs.len;
+            skips[blk].pos_off = (uint32_t)pos.len;
+        }
+        float mx = 0;
+        uint32_t base = prev_block_last;
+        for (size_t d = 0; d < n; d++) {
+            uint32_t delta = 0, tf = 0;
+            ef_get_varint(&p, end, &delta);
+            ef_get_varint(&p, end, &tf);
+            doc += delta;
+            uint8_t tmp[10];
+            if (essay_buf_grow(&docs, 10) != 0)
+                goto done;
+            size_t k = ef_put_varint(tmp, doc - base);
+            k += ef_put_varint(tmp + k, tf);
+            memcpy(docs.data + docs.len, tmp, k);
+            docs.len += k;
+            base = doc;
+            float f = tf_norm(b, doc, tf, avgdl);
+            if (f > mx)
+                mx = f;
+            /* positions are already delta-coded: copy the tf varints */
+            const uint8_t *ps = p;
+            for (uint32_t i = 0; i < tf; i++) {
+                uint32_t v;
+                ef_get_varint(&p, end, &v);
+            }
+            if (essay_buf_put(&pos, ps, (size_t)(p - ps)) != 0)
+                goto done;
+        }
+        prev_block_last = doc;
+        if (skips) {
+            skips[blk].last_doc = doc;
+            skips[blk].max_tfn = mx;
+        }
+    }
+    if (docs.len + pos.len + nblocks * sizeof(ef_skip) + 5 > UINT32_MAX) {
+        rc = ESSAY_ELIMIT;
+        goto done;
+    }
+    if (skips) {
+        /* Offsets are relative to the end of the skip table; positions
+         * follow all doc data. */
+        for (size_t blk = 0; blk < nblocks; blk++)
+            skips[blk].pos_off += (uint32_t)docs.len;
+        if (essay_buf_put(out, skips, nblocks * sizeof(ef_skip)) != 0)
+            goto done;
+    } else {
+        uint8_t tmp[5];
+        size_t k = ef_put_varint(tmp, (uint32_t)docs.len);
+        if (essay_buf_put(out, tmp, k) != 0)
+            goto done;
+    }
+    if (essay_buf_put(out, docs.data, docs.len) != 0 || essay_buf_put(out, pos.data, pos.len) != 0)
+        goto done;
+    rc = 0;
+done:
+    essay_free(skips);
+    essay_buf_free(&docs);
+    essay_buf_free(&pos);
+    return rc;
+}
+
+/* Lay the sections out in one image. */
+typedef struct section {
+    uint32_t id;
+    const void *data;
+    size_t len;
+} section;
+
+static int write_image(section *secs, size_t n, void **img_out, size_t *len_out)
+{
+    size_t off = EF_HEADER_SIZE + n * EF_ENTRY_SIZE;
+    size_t total = off;
+    for (size_t i = 0; i < n; i++)
+        total = ((total + 7) & ~(size_t)7) + secs[i].len;
+    total = (total + 7) & ~(size_t)7;
+    uint8_t *img = essay_calloc(1, total);
+    if (!img)
+        return ESSAY_ENOMEM;
+    uint8_t *tab = img + EF_HEADER_SIZE;
+    for (size_t i = 0; i < n; i++) {
+        off = (off + 7) & ~(size_t)7;
+        if (secs[i].len)
+            memcpy(img + off, secs[i].data, secs[i].len);
+        uint32_t id = secs[i].id, flags = 0;
+        uint64_t o = off, l = secs[i].len, ck = essay_checksum64(img + off, secs[i].len);
+        memcpy(tab + i * EF_ENTRY_SIZE, &id, 4);
+        memcpy(tab + i * EF_ENTRY_SIZE + 4, &flags, 4);
+        memcpy(tab + i * EF_ENTRY_SIZE + 8, &o, 8);
+        memcpy(tab + i * EF_ENTRY_SIZE + 16, &l, 8);
+        memcpy(tab + i * EF_ENTRY_SIZE + 24, &ck, 8);
+        off += secs[i].len;
+    }
+    memcpy(img, EF_MAGIC, 8);
+    uint32_t ver = EF_VERSION, cnt = (uint32_t)n;
+    uint64_t fsize = total;
+    memcpy(img + 8, &ver, 4);
+    memcpy(img + 12, &cnt, 4);
+    memcpy(img + 16, &fsize, 8);
+    UVersionInfo icu, uni;
+    u_getVersion(icu);
+    u_getUnicodeVersion(uni);
+    u_versionToString(icu, (char *)img + 24);
+    u_versionToString(uni, (char *)img + 40);
+    /* table checksum covers header[0,56) and the table */
+    XXH3_state_t st;
+    XXH3_64bits_reset(&st);
+    XXH3_64bits_update(&st, img, 56);
+    XXH3_64bits_update(&st, tab, n * EF_ENTRY_SIZE);
+    uint64_t ck = XXH3_64bits_digest(&st);
+    memcpy(img + 56, &ck, 8);
+    *img_out = img;
+    *len_out = total;
+    return 0;
+}
+
+static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
+{
+    const essay_corpus *c = b->corpus;
+    int rc = ESSAY_ENOMEM;
+    uint32_t *order = NULL;
+    ef_term *recs = NULL;
+    uint32_t *hash = NULL;
+    ef_article *arts = NULL;
+    essay_buf post = ESSAY_BUF_INIT, text = ESSAY_BUF_INIT;
+    ef_meta meta;
+    memset(&meta, 0, sizeof meta);
+
+    /* TEXT, PARA, ARTS */
+    arts = essay_calloc(c->n_articles ? c->n_articles : 1, sizeof(ef_article));
+    if (!arts)
+        goto oom;
+    for (size_t o = 0; o < b->n_paras; o++) {
+        const essay_paragraph *p = &c->paras[o];
+        b->paras[o].text_off = text.len;
+        b->paras[o].text_len = p->len;
+        if (essay_buf_put(&text, p->text, p->len) != 0 || essay_buf_putc(&text, 0) != 0)
+            goto oom;
+        meta.n_lang[p->lang]++;
+        meta.total_len[p->lang] += b->paras[o].doclen;
+    }
+    for (size_t i = 0; i < c->n_articles; i++) {
+        const essay_article *a = &c->articles[i];
+        ef_article *r = &arts[i];
+        r->id_off = text.len;
+        r->id_len = a->id_len;
+        if (essay_buf_put(&text, a->id, a->id_len) != 0 || essay_buf_putc(&text, 0) != 0)
+            goto oom;
+        size_t plen = strlen(a->path);
+        r->path_off = text.len;
+        r->path_len = (uint32_t)plen;
+        if (essay_buf_put(&text, a->path, plen) != 0 || essay_buf_putc(&text, 0) != 0)
+            goto oom;
+        uint32_t first = UINT32_MAX;
+        for (int l = 0; l < 2; l++)
+            if (a->n_para[l] && a->para[l][0].ordinal < first)
+                first = a->para[l][0].ordinal;
+        r->first_para = first == UINT32_MAX ? 0 : first;
+        r->n_para[0] = (uint16_t)a->n_para[0];
+        r->n_para[1] = (uint16_t)a->n_para[1];
+        r->flags = a->aligned ? EF_ART_ALIGNED : 0;
+        r->line = a->line;
+    }
+    /* key ranks: essays in id order, then language, then paragraph */
+    {
+        uint32_t rank = 0;
+        for (size_t k = 0; k < c->n_articles; k++) {
+            const essay_article *a = &c->articles[c->by_id[k]];
+            for (int l = 0; l < 2; l++)
+                for (uint32_t j = 0; j < a->n_para[l]; j++)
+                    b->paras[a->para[l][j].ordinal].key_rank = rank++;
+        }
+    }
+    double avgdl[2];
+    for (int l = 0; l < 2; l++)
+        avgdl[l] = meta.n_lang[l] ? (double)meta.total_len[l] / (double)meta.n_lang[l] : 1.0;
+
+    /* TERM, TSTR, HASH, POST */
+    order = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
+    recs = essay_calloc(b->n_terms ? b->n_terms : 1, sizeof(ef_term));
+    if (!order || !recs)
+        goto oom;
+    for (size_t i = 0; i < b->n_terms; i++)
+        order[i] = (uint32_t)i;
+    qsort_r(order, b->n_terms, sizeof(uint32_t), cmp_term_ids, b);
+    size_t n_slots = 16;
+    while (n_slots < b->n_terms + b->n_terms / 2 + 1)
+        n_slots *= 2;
+    hash = essay_calloc(n_slots + 1, sizeof(uint32_t));
+    if (!hash)
+        goto oom;
+    hash[0] = (uint32_t)n_slots;
+    for (size_t id = 0; id < b->n_terms; id++) {
+        bterm *t = &b->terms[order[id]];
+        ef_term *r = &recs[id];
+        r->hash = t->hash;
+        r->str_off = (uint32_t)t->str_off;
+        r->str_len = (uint16_t)t->str_len;
+        r->kind = (uint8_t)b->strs.data[t->str_off];
+        r->df = t->df;
+        r->post_off = post.len;
+        rc = encode_postings(b, t, &post, avgdl);
+        if (rc != 0)
+            goto fail;
+        r->post_len = (uint32_t)(post.len - r->post_off);
+        essay_free(t->buf); /* keep the peak down */
+        t->buf = NULL;
+        size_t h = (size_t)t->hash & (n_slots - 1);
+        while (hash[1 + h])
+            h = (h + 1) & (n_slots - 1);
+        hash[1 + h] = (uint32_t)(id + 1);
+    }
+    meta.n_articles = c->n_articles;
+    meta.n_paras = b->n_paras;
+    meta.n_terms = b->n_terms;
+    meta.n_postings = b->n_postings;
+    meta.n_positions = b->n_positions;
+
+    section secs[] = {
+        { EF_META, &meta, sizeof meta },
+        { EF_ARTS, arts, c->n_articles * sizeof(ef_article) },
+        { EF_PARA, b->paras, b->n_paras * sizeof(ef_para) },
+        { EF_TERM, recs, b->n_terms * sizeof(ef_term) },
+        { EF_HASH, hash, (n_slots + 1) * sizeof(uint32_t) },
+        { EF_TSTR, b->strs.data, b->strs.len },
+        { EF_POST, post.data, post.len },
+        { EF_TEXT, text.data, text.len },
+    };
+    rc = write_image(secs, ESSAY_ARRAY_LEN(secs), img, img_len);
+    if (rc != 0)
+        goto oom;
+    goto done;
+oom:
+    rc = ESSAY_ENOMEM;
+fail:
+    essay_fail(err, rc, rc == ESSAY_ENOMEM ? "out of memory while writing the index"
+                                           : "the index exceeds a format limit");
+done:
+    essay_free(order);
+    essay_free(recs);
+    essay_free(hash);
+    essay_free(arts);
+    essay_buf_free(&post);
+    essay_buf_free(&text);
+    return rc;
+}
+
+static void builder_free(builder *b)
+{
+    for (size_t i = 0; i < b->n_terms; i++)
+        essay_free(b->terms[i].buf);
+    essay_free(b->terms);
+    essay_free(b->slots);
+    essay_buf_free(&b->strs);
+    essay_free(b->paras);
+    if (b->chunks)
+        for (size_t i = 0; i < b->n_chunks; i++)
+            essay_buf_free(&b->chunks[i].out);
+    essay_free(b->chunks);
+}
+
+int essay_index_build(essay_index **out, const essay_corpus *corpus,
+                      const essay_build_options *opts, essay_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !corpus)
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_build: NULL argument");
+    if (opts && opts->version != ESSAY_BUILD_OPTIONS_VERSION)
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_build: unknown options version %u",
+                          opts->version);
+    if (corpus->n_paras >= UINT32_MAX - 1)
+        return essay_fail(err, ESSAY_ELIMIT, "too many paragraphs for one index (%zu)",
+                          corpus->n_paras);
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.corpus = corpus;
+    b.opts = opts;
+    b.n_paras = corpus->n_paras;
+    b.paras = essay_calloc(b.n_paras ? b.n_paras : 1, sizeof(ef_para));
+    if (!b.paras)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+    for (size_t o = 0; o < b.n_paras; o++) {
+        const essay_paragraph *p = &corpus->paras[o];
+        ef_para *r = &b.paras[o];
+        r->article = p->article->ordinal;
+        r->index = (uint16_t)p->index;
+        r->lang = p->lang;
+        const essay_paragraph *pair = essay_paragraph_pair(p);
+        r->pair = pair ? pair->ordinal : EF_NO_PAIR;
+    }
+    /* chunks */
+    size_t cap = 0;
+    for (size_t o = 0; o < b.n_paras;) {
+        size_t bytes = 0, e = o;
+        while (e < b.n_paras && (e == o || bytes < CHUNK_BYTES))
+            bytes += corpus->paras[e++].len + 1;
+        if (ESSAY_ARRAY_GROW(b.chunks, cap, b.n_chunks + 1) != 0) {
+            builder_free(&b);
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+        }
+        memset(&b.chunks[b.n_chunks], 0, sizeof(chunk));
+        b.chunks[b.n_chunks].first = o;
+        b.chunks[b.n_chunks].end = e;
+        b.n_chunks++;
+        o = e;
+    }
+    unsigned nthreads = opts ? opts->threads : 0;
+    if (nthreads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = n > 0 ? (unsigned)n : 1;
+    }
+    if (nthreads > 64)
+        nthreads = 64;
+    if (nthreads > b.n_chunks)
+        nthreads = b.n_chunks ? (unsigned)b.n_chunks : 1;
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cv, NULL);
+    pthread_t tids[64];
+    unsigned started = 0;
+    for (unsigned i = 1; i < nthreads; i++) {
+        if (pthread_create(&tids[started], NULL, worker_main, &b) != 0)
+            break; /* fewer threads is fine */
+        started++;
+    }
+    worker_main(&b);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    pthread_mutex_destroy(&b.mu);
+    pthread_cond_destroy(&b.cv);
+    int rc = b.failed;
+    if (rc != 0) {
+        if (err)
+            *err = b.err;
+        builder_free(&b);
+        return rc;
+    }
+    void *img = NULL;
+    size_t img_len = 0;
+    rc = finish(&b, &img, &img_len, err);
+    builder_free(&b);
+    if (rc != 0)
+        return rc;
+    essay_index *idx = NULL;
+    rc = essay_index_from_image(&idx, img, img_len, img, true, NULL, err);
+    if (rc != 0) {
+        essay_free(img);
+        return rc;
+    }
+    *out = idx;
+    return 0;
+}

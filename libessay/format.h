@@ -1,0 +1,191 @@
+/*
+ * format.h - the index image: one self-contained, little-endian file that is
+ * built in memory, saved as is, and read in place (memory or mmap).  The
+ * same reader serves a freshly built index and an opened file, so there is
+ * one decoding path to test and to harden.
+ *
+ * Grammar (all integers little-endian, sections 8-byte aligned):
+ *
+ *   file      := header section-table section*
+ *   header    := magic[8]="ESSAYIX\0"  u32 format_version  u32 section_count
+ *                u64 file_size  char icu_version[16]  char unicode_version[16]
+ *                u64 table_checksum      -- XXH3-64 of header[0,56) + table
+ *   table     := entry[section_count]
+ *   entry     := u32 id  u32 flags  u64 offset  u64 length  u64 checksum
+ *                                        -- checksum = XXH3-64 of the bytes
+ *   sections  (ids are four ASCII bytes read as a u32):
+ *     META  meta                         -- counts and BM25 statistics
+ *     TEXT  byte[]                       -- paragraph texts, essay ids and
+ *                                           source names, each NUL-terminated
+ *     ARTS  article[n_articles]          -- in corpus order
+ *     PARA  para[n_paras]                -- ordinal order = document ids
+ *     TERM  term[n_terms]                -- sorted by term bytes (memcmp)
+ *     TSTR  byte[]                       -- term bytes: kind byte + UTF-8
+ *     HASH  u32 n_slots, u32 slot[n_slots] -- open addressing on XXH3-64,
+ *                                           slot = term id + 1, 0 = empty
+ *     POST  byte[]                       -- postings, see below
+ *
+ *   article   := u64 id_off u64 path_off u32 id_len u32 path_len
+ *                u32 first_para u16 n_en u16 n_zh u32 flags u32 line
+ *   para      := u64 text_off u32 text_len u32 article u32 pair u32 doclen
+ *                u32 key_rank u16 index u8 lang u8 flags
+ *   term      := u64 hash u64 post_off u32 post_len u32 df u32 str_off
+ *                u16 str_len u8 kind u8 reserved
+ *
+ *   postings (one term, post_len bytes at post_off):
+ *     df <= BLOCK: varint pos_len  docs  positions           -- one block
+ *     df >  BLOCK: skip[ceil(df / BLOCK)]  (docs positions)*  -- blocks
+ *     skip      := u32 last_doc u32 doc_off u32 pos_off f32 max_tfn
+ *                  (offsets from the end of the skip table; max_tfn is the
+ *                   block's largest BM25 tf factor, for block-max pruning)
+ *     docs      := per doc: varint doc_delta varint tf  (first delta is from
+ *                  the previous block's last doc, or from 0)
+ *     positions := per doc: tf varints, deltas from the previous position
+ *                  (first from 0)
+ *
+ * Term kinds (first byte of a term): 'S' English stem, 'X' exact folded
+ * form (also compounds and other scripts), 'W' Han dictionary word,
+ * 'U' Han character, 'B' Han character pair.
+ *
+ * Evolution: readers reject unknown format versions (ESSAY_EVERSION) and
+ * ignore sections they do not know.  Incremental updates will add more
+ * segments (each a TERM/TSTR/HASH/POST group, told apart by entry.flags
+ * high bits = segment number) and a deletion bitmap section; documents are
+ * addressed by ordinal, so nothing here stands in their way.
+ */
+#ifndef ESSAY_FORMAT_H
+#define ESSAY_FORMAT_H
+
+#include "essay_int.h"
+
+#define EF_MAGIC "ESSAYIX"        /* 7 chars + NUL = 8 bytes */
+#define EF_VERSION 1u
+#define EF_HEADER_SIZE 64u
+#define EF_ENTRY_SIZE 32u
+#define EF_BLOCK 128u
+#define EF_NO_PAIR 0xFFFFFFFFu
+
+#define EF_ID(a, b, c, d) \
+    ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
+#define EF_META EF_ID('M', 'E', 'T', 'A')
+#define EF_TEXT EF_ID('T', 'E', 'X', 'T')
+#define EF_ARTS EF_ID('A', 'R', 'T', 'S')
+#define EF_PARA EF_ID('P', 'A', 'R', 'A')
+#define EF_TERM EF_ID('T', 'E', 'R', 'M')
+#define EF_TSTR EF_ID('T', 'S', 'T', 'R')
+#define EF_HASH EF_ID('H', 'A', 'S', 'H')
+#define EF_POST EF_ID('P', 'O', 'S', 'T')
+
+#define EF_KIND_STEM 'S'
+#define EF_KIND_EXACT 'X'
+#define EF_KIND_HANWORD 'W'
+#define EF_KIND_UNI 'U'
+#define EF_KIND_BI 'B'
+
+/* Article flags. */
+#define EF_ART_ALIGNED 1u
+
+/* META: fixed layout. */
+typedef struct ef_meta {
+    uint64_t n_articles;
+    uint64_t n_paras;
+    uint64_t n_terms;
+    uint64_t n_postings;
+    uint64_t n_positions;
+    uint64_t n_lang[2];      /* paragraphs per language */
+    uint64_t total_len[2];   /* sum of doclen per language */
+} ef_meta;
+
+typedef struct ef_article {
+    uint64_t id_off;
+    uint64_t path_off;
+    uint32_t id_len;
+    uint32_t path_len;
+    uint32_t first_para;
+    uint16_t n_para[2];
+    uint32_t flags;
+    uint32_t line;
+} ef_article;
+
+typedef struct ef_para {
+    uint64_t text_off;
+    uint32_t text_len;
+    uint32_t article;
+    uint32_t pair;
+    uint32_t doclen;
+    uint32_t key_rank;
+    uint16_t index;
+    uint8_t lang;
+    uint8_t flags;
+} ef_para;
+
+typedef struct ef_term {
+    uint64_t hash;
+    uint64_t post_off;
+    uint32_t post_len;
+    uint32_t df;
+    uint32_t str_off;
+    uint16_t str_len;
+    uint8_t kind;
+    uint8_t reserved;
+} ef_term;
+
+typedef struct ef_skip {
+    uint32_t last_doc;
+    uint32_t doc_off;
+    uint32_t pos_off;
+    float max_tfn;
+} ef_skip;
+
+/* The structs above are written as they lie in memory: the build checks
+ * the sizes and the byte order (little-endian hosts only, checked at
+ * configure time). */
+_Static_assert(sizeof(ef_meta) == 72, "ef_meta layout");
+_Static_assert(sizeof(ef_article) == 40, "ef_article layout");
+_Static_assert(sizeof(ef_para) == 32, "ef_para layout");
+_Static_assert(sizeof(ef_term) == 32, "ef_term layout");
+_Static_assert(sizeof(ef_skip) == 16, "ef_skip layout");
+
+/* BM25 parameters. */
+#define EF_K1 1.2
+#define EF_B 0.75
+
+/* ---- varints (LEB128, at most 5 bytes for a u32) ---- */
+static inline size_t ef_put_varint(uint8_t *out, uint32_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Decode at *p (< end).  Returns false on truncation or overflow. */
+static inline bool ef_get_varint(const uint8_t **p, const uint8_t *end, uint32_t *v)
+{
+    const uint8_t *s = *p;
+    if (ESSAY_LIKELY(s < end && s[0] < 0x80)) {
+        *v = s[0];
+        *p = s + 1;
+        return true;
+    }
+    uint32_t r = 0;
+    for (unsigned shift = 0; shift < 35; shift += 7) {
+        if (s >= end)
+            return false;
+        uint8_t b = *s++;
+        if (shift == 28 && b > 0x0F)
+            return false;
+        r |= (uint32_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            *p = s;
+            return true;
+        }
+    }
+    return false;
+}
+
+#endif /* ESSAY_FORMAT_H */

@@ -1,0 +1,80 @@
+/*
+ * index.h - the index object shared by build.c (which produces an image),
+ * store.c (which saves, maps and validates images) and search.c (which
+ * reads them).  Every accessor bounds-checks what it reads from the image:
+ * a damaged file yields ESSAY_ECORRUPT, never an out-of-bounds read.
+ */
+#ifndef ESSAY_INDEX_H
+#define ESSAY_INDEX_H
+
+#include "analyze.h"
+#include "format.h"
+
+#include <pthread.h>
+
+struct essay_index {
+    const uint8_t *img; /* the image, 8-byte aligned */
+    size_t img_len;
+    void *owned;        /* essay_malloc'd image (built or copied), or NULL */
+    void *map;          /* mmap'd file, or NULL */
+    size_t map_len;
+
+    ef_meta meta;
+    const char *text;
+    size_t text_len;
+    const ef_article *arts;
+    size_t n_arts;
+    const ef_para *paras;
+    size_t n_paras;
+    const ef_term *terms;
+    size_t n_terms;
+    const uint8_t *tstr;
+    size_t tstr_len;
+    const uint32_t *slots;
+    uint32_t n_slots;
+    const uint8_t *post;
+    size_t post_len;
+    double avgdl[2];
+    char icu_version[16];
+    char unicode_version[16];
+
+    essay_error *warnings;
+    size_t n_warnings;
+
+    pthread_mutex_t lock;     /* guards the two members below */
+    essay_corpus *corpus;     /* built corpus, or assembled lazily */
+    bool corpus_owned;
+    essay_analyzer **pool;    /* idle analyzers for queries/highlights */
+    size_t n_pool, cap_pool;
+};
+
+/* Wrap a complete image (validated here; checksums unless `trusted`).  On
+ * success the index takes `owned` (may be NULL when the image is borrowed
+ * or mapped; the caller sets map/map_len afterwards). */
+int essay_index_from_image(essay_index **out, const void *img, size_t len, void *owned,
+                           bool trusted, const char *name, essay_error *err);
+
+/* Release a file mapping (store.c); no-op when not mapped. */
+void essay_index_unmap(essay_index *idx);
+
+/* Allocate and initialise an empty index object (lock, pool). */
+essay_index *essay_index_alloc(void);
+
+/* Borrow an analyzer from the index's pool (creating one when empty) and
+ * give it back. */
+int essay_index_take_analyzer(const essay_index *idx, essay_analyzer **out, essay_error *err);
+void essay_index_give_analyzer(const essay_index *idx, essay_analyzer *a);
+
+/* Term id of term bytes (kind byte + UTF-8), or -1 when absent. */
+int64_t essay_index_lookup(const essay_index *idx, const char *term, size_t len);
+
+/* Term bytes of term `id` (bounds-checked; NULL when damaged). */
+const char *essay_index_term_str(const essay_index *idx, size_t id, size_t *len);
+
+/* Paragraph text (bounds-checked; NULL when damaged). */
+const char *essay_index_para_text(const essay_index *idx, size_t ordinal, size_t *len);
+
+/* Essay id of an article (bounds-checked; NULL when damaged). */
+const char *essay_index_article_id(const essay_index *idx, size_t art, size_t *len);
+
+#endif /* ESSAY_INDEX_H */

@@ -1,0 +1,214 @@
+/*
+ * store.c - index files: atomic save and memory-mapped open.
+ *
+ * Save writes the image to "<path>.tmp-<pid>-<n>" in the same directory,
+ * fsyncs it, renames it over <path> and fsyncs the directory, so a crash at
+ * any moment leaves either the old file or the new one, never a mix; on any
+ * failure the temporary file is removed.  Open maps the file read-only and
+ * hands the bytes to essay_index_from_image(), which validates them.
+ */
+#define _GNU_SOURCE 1
+#include "index.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Test hook (hardening tests): fail the n-th write/fsync/rename from now. */
+static _Atomic uint64_t io_fail_at, io_count;
+
+void essay_io_fail_at(uint64_t n);
+void essay_io_fail_at(uint64_t n)
+{
+    atomic_store(&io_count, 0);
+    atomic_store(&io_fail_at, n);
+}
+
+static bool io_should_fail(void)
+{
+    uint64_t at = atomic_load(&io_fail_at);
+    return at && atomic_fetch_add(&io_count, 1) + 1 == at;
+}
+
+static int io_err(essay_error *err, const char *path, const char *what, int e)
+{
+    return essay_error_set(err, ESSAY_EIO, path, 0, 0, 0, "cannot %s: %s", what, strerror(e));
+}
+
+void essay_index_unmap(essay_index *idx)
+{
+    if (idx->map)
+        munmap(idx->map, idx->map_len);
+    idx->map = NULL;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        size_t part = n > (1u << 30) ? (1u << 30) : n;
+        if (io_should_fail()) {
+            errno = ENOSPC;
+            return -1;
+        }
+        ssize_t w = write(fd, p, part);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int essay_index_save(const essay_index *idx, const char *path, essay_error *err)
+{
+    if (!idx || !path || !*path)
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_save: NULL argument");
+    static _Atomic unsigned seq;
+    size_t plen = strlen(path);
+    char *tmp = essay_malloc(plen + 64);
+    char *dir = essay_malloc(plen + 2);
+    if (!tmp || !dir) {
+        essay_free(tmp);
+        essay_free(dir);
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory saving an index");
+    }
+    snprintf(tmp, plen + 64, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
+    memcpy(dir, path, plen + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+
+    int rc = 0, e;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = io_err(err, path, "create a temporary file next to it", errno);
+        goto out;
+    }
+    if (write_all(fd, idx->img, idx->img_len) != 0) {
+        e = errno;
+        rc = io_err(err, path, "write the index", e);
+        goto fail;
+    }
+    if (io_should_fail() ? (errno = EIO, 1) : fsync(fd) != 0) {
+        rc = io_err(err, path, "flush the index to disk", errno);
+        goto fail;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = io_err(err, path, "close the index", errno);
+        goto fail;
+    }
+    fd = -1;
+    if (io_should_fail() ? (errno = EIO, 1) : rename(tmp, path) != 0) {
+        rc = io_err(err, path, "replace the index", errno);
+        goto fail;
+    }
+    {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            /* The new file is in place; a failing directory fsync only
+             * weakens durability, which we report. */
+            if (fsync(dfd) != 0 && errno != EINVAL)
+                rc = io_err(err, dir, "flush the directory", errno);
+            close(dfd);
+        }
+    }
+    goto out;
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+out:
+    essay_free(tmp);
+    essay_free(dir);
+    return rc;
+}
+
+int essay_index_open(essay_index **out, const char *path, unsigned flags, essay_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !path)
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_open: NULL argument");
+    if (flags & ~ESSAY_OPEN_TRUSTED)
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_open: unknown flags 0x%x", flags);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return essay_error_set(err, e == ENOENT ? ESSAY_ENOTFOUND : ESSAY_EIO, path, 0, 0, 0,
+                               "cannot open: %s", strerror(e));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return io_err(err, path, "stat", e);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return essay_error_set(err, ESSAY_EIO, path, 0, 0, 0, "not a regular file");
+    }
+    size_t len = (size_t)st.st_size;
+    if (len < EF_HEADER_SIZE) {
+        close(fd);
+        return essay_error_set(err, ESSAY_ECORRUPT, path, 0, 0, len,
+                               "damaged index at byte %zu: file shorter than the index header",
+                               len);
+    }
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED)
+        return io_err(err, path, "map the file", e);
+    essay_index *idx = NULL;
+    int rc = essay_index_from_image(&idx, map, len, NULL, (flags & ESSAY_OPEN_TRUSTED) != 0,
+                                    path, err);
+    if (rc != 0) {
+        munmap(map, len);
+        return rc;
+    }
+    if (!(flags & ESSAY_OPEN_TRUSTED))
+        madvise(map, len, MADV_RANDOM);
+    idx->map = map;
+    idx->map_len = len;
+    *out = idx;
+    return 0;
+}
+
+int essay_index_open_memory(essay_index **out, const void *data, size_t len, unsigned flags,
+                            essay_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!out || (!data && len))
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_open_memory: NULL argument");
+    if (flags & ~ESSAY_OPEN_TRUSTED)
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_open_memory: unknown flags 0x%x",
+                          flags);
+    void *copy = NULL;
+    if (((uintptr_t)data & 7) != 0) {
+        /* Records are read in place: an unaligned image is copied once. */
+        copy = essay_malloc(len ? len : 1);
+        if (!copy)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory opening an index");
+        memcpy(copy, data, len);
+        data = copy;
+    }
+    int rc = essay_index_from_image(out, data, len, copy, (flags & ESSAY_OPEN_TRUSTED) != 0,
+                                    NULL, err);
+    if (rc != 0)
+        essay_free(copy);
+    return rc;
+}
