@@ -129,10 +129,19 @@ int load_corpus(const char *const *paths, size_t n_paths, essay_corpus **out);
  * memory); *len_out gets its length.  Query and tokenize text. */
 char *join_args(char **argv, int first, int argc, size_t *len_out);
 
+/* The index to search (cmd_index.c): `index_path` opened, `paths` (n > 0)
+ * indexed in memory with `threads`, or the built-in corpus.  0 or 2. */
+int open_index(const char *const *paths, size_t n_paths, const char *index_path,
+               unsigned threads, essay_index **out);
+
+int cmd_search(const cli_cmd *cmd, int argc, char **argv);
+int cmd_index(const cli_cmd *cmd, int argc, char **argv);
+int cmd_stats(const cli_cmd *cmd, int argc, char **argv);
 int cmd_list(const cli_cmd *cmd, int argc, char **argv);
 int cmd_show(const cli_cmd *cmd, int argc, char **argv);
 int cmd_tokenize(const cli_cmd *cmd, int argc, char **argv);
 
+extern const cli_cmd cli_cmd_search, cli_cmd_index, cli_cmd_stats;
 extern const cli_cmd cli_cmd_list, cli_cmd_show, cli_cmd_tokenize;
 
 #endif /* ESSAY_CLI_H */

@@ -10,9 +10,12 @@
 #include <string.h>
 
 static const cli_cmd *const commands[] = {
+    &cli_cmd_search,
     &cli_cmd_show,
     &cli_cmd_list,
     &cli_cmd_tokenize,
+    &cli_cmd_index,
+    &cli_cmd_stats,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

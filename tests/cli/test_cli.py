@@ -56,12 +56,12 @@ class TestGlobal(unittest.TestCase):
         self.assertEqual(rc, 0)
         self.assertEqual(err, "")
         self.assertTrue(out.startswith("usage: essay <command>"))
-        for cmd in ("list", "show", "tokenize"):
+        for cmd in ("search", "show", "list", "tokenize", "index", "stats"):
             self.assertRegex(out, r"(?m)^  %s\s+\S" % cmd)
         self.assertEqual(run("-h")[1], out)
 
     def test_subcommand_help(self):
-        for cmd in ("list", "show", "tokenize"):
+        for cmd in ("search", "show", "list", "tokenize", "index", "stats"):
             rc, out, err = run(cmd, "--help")
             self.assertEqual((rc, err), (0, ""), cmd)
             self.assertTrue(out.startswith("usage: essay %s" % cmd), out)
@@ -420,10 +420,376 @@ class TestOutput(unittest.TestCase):
             self.assertEqual(err, "essay: error writing to standard output: "
                                   "No space left on device\n")
 
+    def test_out_of_memory_is_a_clear_error(self):
+        import resource
+        limit = 200 << 20  # address space: far above what essay needs to start
+        def cap():
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        self.assertEqual(subprocess.run([BIN, "list"], stdout=subprocess.DEVNULL,
+                                        preexec_fn=cap).returncode, 0)
+        with tempfile.TemporaryDirectory() as d:
+            big = os.path.join(d, "big.md")  # sparse: costs no disk
+            with open(big, "wb") as f:
+                f.truncate(limit + (64 << 20))
+            with open(big, "rb") as f:  # read through stdin by essay itself
+                p = subprocess.run([BIN, "tokenize"], stdin=f, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, preexec_fn=cap)
+            self.assertEqual((p.returncode, p.stdout), (2, b""))
+            self.assertEqual(p.stderr, b"essay: out of memory\n")
+            p = subprocess.run([BIN, "list", "--corpus", big], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, preexec_fn=cap)
+            self.assertEqual((p.returncode, p.stdout), (2, b""))
+            self.assertRegex(p.stderr, rb"^essay: .*out of memory")
+
     def test_no_color_codes_in_pipes(self):
         rc, out, err = run("show", "0301")
         self.assertNotIn("\033[", out)
 
+
+
+def search(*args, expect=0):
+    """essay search --json ARGS; check the status and return the object."""
+    rc, out, err = run("search", "--json", *args)
+    if rc != expect:
+        raise AssertionError("essay search %r: status %d, stderr %r" % (args, rc, err))
+    return json.loads(out)
+
+
+def check_hit(tc, hit):
+    """Invariants of every hit: keys, spans slicing the text, snippet."""
+    tc.assertEqual(set(hit), {"essay", "lang", "para", "score", "text", "highlights",
+                              "snippet", "pair"})
+    raw = hit["text"].encode()
+    tc.assertIn(hit["snippet"].encode(), raw)
+    prev_end = -1
+    for start, end in hit["highlights"]:
+        tc.assertLess(prev_end, start)        # sorted, non-overlapping, merged
+        tc.assertLess(start, end)
+        tc.assertLessEqual(end, len(raw))
+        raw[start:end].decode()               # on character boundaries
+        prev_end = end
+    if hit["pair"] is not None:
+        pair = hit["pair"]
+        tc.assertEqual(set(pair), {"lang", "para", "text", "highlights"})
+        tc.assertNotEqual(pair["lang"], hit["lang"])
+        praw = pair["text"].encode()
+        for start, end in pair["highlights"]:
+            tc.assertLessEqual(end, len(praw))
+            praw[start:end].decode()
+
+
+def slices(hit):
+    raw = hit["text"].encode()
+    return [raw[s:e].decode() for s, e in hit["highlights"]]
+
+
+class TestSearch(unittest.TestCase):
+    # Expectations read off libessay/corpus/essays.md (essay 0301, 8 + 8
+    # paragraphs): 数学 is in zh 0 1 2 4 6; math in en 0 1 2 4 6; a form of
+    # "learn" in all 8 English paragraphs; 学习 in zh 1 3 4 5 6 7.
+
+    def test_chinese_finds_paragraphs_with_aligned_english(self):
+        res = search("数学")
+        self.assertEqual(res["query"], "数学")
+        self.assertEqual(res["total"], 5)
+        keys = sorted((h["essay"], h["lang"], h["para"]) for h in res["hits"])
+        self.assertEqual(keys, [("0301", "zh", k) for k in (0, 1, 2, 4, 6)])
+        for hit in res["hits"]:
+            check_hit(self, hit)
+            self.assertTrue(slices(hit))
+            self.assertTrue(all(s == "数学" for s in slices(hit)), slices(hit))
+            self.assertEqual(hit["pair"]["lang"], "en")
+            self.assertEqual(hit["pair"]["para"], hit["para"])
+        scores = [h["score"] for h in res["hits"]]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        # the English pair of zh 1 is en 1 of the corpus
+        zh1 = [h for h in res["hits"] if h["para"] == 1][0]
+        self.assertEqual(zh1["pair"]["text"],
+                         "How much math do you need to know to be a machine learning engineer?")
+
+    def test_traditional_query_finds_simplified_text(self):
+        self.assertEqual(search("數學")["total"], 5)
+
+    def test_english_stems_and_exact(self):
+        res = search("math")
+        self.assertEqual(sorted(h["para"] for h in res["hits"]), [0, 1, 2, 4, 6])
+        for hit in res["hits"]:
+            check_hit(self, hit)
+            self.assertEqual(hit["lang"], "en")
+            self.assertTrue(all(s.lower() == "math" for s in slices(hit)), slices(hit))
+        res = search("learn", "--limit", "0")
+        self.assertEqual(sorted(h["para"] for h in res["hits"]), list(range(8)))
+        res = search('"learning"', "--limit", "0")
+        self.assertEqual(sorted(h["para"] for h in res["hits"]), [1, 3, 4, 5, 6, 7])
+        res = search('"machine learning"')
+        self.assertEqual(sorted(h["para"] for h in res["hits"]), [1, 3, 4, 5])
+        for hit in res["hits"]:  # both words of the phrase highlighted
+            words = [s.lower() for s in slices(hit)]
+            self.assertIn("machine", words)
+            self.assertEqual(words[words.index("machine") + 1], "learning")
+
+    def test_limit_offset_and_total(self):
+        q = ("learn", "OR", "学习")
+        res = search(*q)
+        self.assertEqual((res["total"], len(res["hits"])), (14, 10))  # default limit 10
+        every = search(*q, "--limit", "0")["hits"]
+        self.assertEqual(len(every), 14)
+        self.assertEqual(every[:10], res["hits"])
+        self.assertEqual(len(search(*q, "-n", "3")["hits"]), 3)
+        self.assertEqual(len(search(*q, "-n3")["hits"]), 3)
+        self.assertEqual(search(*q, "--offset", "10", "--limit", "0")["hits"], every[10:])
+        self.assertEqual(search(*q, "--offset", "4", "-n", "2")["hits"], every[4:6])
+
+    def test_lang(self):
+        q = ("learn", "OR", "学习", "--limit", "0")
+        en = search(*q, "--lang", "en")["hits"]
+        zh = search(*q, "--lang", "zh")["hits"]
+        self.assertEqual((len(en), len(zh)), (8, 6))
+        self.assertTrue(all(h["lang"] == "en" for h in en))
+        self.assertTrue(all(h["lang"] == "zh" for h in zh))
+        rc, out, err = run("search", "x", "--lang", "both")
+        self.assertEqual(rc, 2)
+        self.assertIn("'both' is not en or zh", err)
+
+    def test_no_pair(self):
+        for hit in search("数学", "--no-pair")["hits"]:
+            self.assertIsNone(hit["pair"])
+
+    def test_english_only_essay_has_no_pair(self):
+        res = search("数学", "--corpus", MIXED)
+        # 0104 is English only, with 数学 in its title and its first paragraph
+        self.assertEqual([(h["essay"], h["lang"], h["para"]) for h in res["hits"]],
+                         [("0104", "en", 0), ("0104", "en", 1)])
+        for hit in res["hits"]:
+            check_hit(self, hit)
+            self.assertEqual(slices(hit), ["数学"])
+            self.assertIsNone(hit["pair"])
+
+    def test_no_hits_is_status_1(self):
+        rc, out, err = run("search", "blockchain")
+        self.assertEqual((rc, out, err), (1, "", ""))
+        res = search("blockchain", expect=1)
+        self.assertEqual(res, {"query": "blockchain", "total": 0, "hits": []})
+
+    def test_query_syntax_error_names_the_offset(self):
+        rc, out, err = run("search", "math", '"unbalanced')
+        self.assertEqual((rc, out), (2, ""))
+        self.assertTrue(err.startswith("essay: "), err)
+        self.assertRegex(err, r"\b5\b")  # the quote is at byte 5 of 'math "unbalanced'
+        self.assertEqual(err.count("\n"), 1)
+
+    def test_usage_errors(self):
+        for args, msg in [((), "no query given"),
+                          (("x", "--limit", "-1"), "not a non-negative integer"),
+                          (("x", "-n", "ten"), "not a non-negative integer"),
+                          (("x", "--color", "sometimes"), "not auto, always or never"),
+                          (("x", "--corpus", MIXED, "--index", "f.idx"), "cannot be used together"),
+                          (("x", "--frobnicate"), "unknown option '--frobnicate'")]:
+            with self.subTest(args=args):
+                rc, out, err = run("search", *args)
+                self.assertEqual((rc, out), (2, ""))
+                self.assertIn(msg, err)
+                self.assertIn("usage: essay search", err)
+
+    def test_dashdash_allows_negation(self):
+        res = search("--limit", "0", "--", "learn", "-math")
+        self.assertEqual(res["query"], "learn -math")
+        self.assertEqual(sorted(h["para"] for h in res["hits"]), [3, 5, 7])
+
+    def test_human_output(self):
+        rc, out, err = run("search", "数学", "-n", "2")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertNotIn("\033[", out)
+        blocks = out.rstrip("\n").split("\n\n")
+        self.assertEqual(len(blocks), 2)
+        res = search("数学", "-n", "2")
+        for block, hit in zip(blocks, res["hits"]):
+            lines = block.split("\n")
+            self.assertEqual(lines[0], "%s %s %d  score %.2f" % (
+                hit["essay"], hit["lang"], hit["para"], hit["score"]))
+            snippet = lines[1][2:].strip("…")
+            self.assertEqual(snippet, hit["snippet"])
+            self.assertTrue(lines[2].startswith("    en %d  " % hit["para"]), lines[2])
+        rc, out, err = run("search", "数学", "-n", "2", "--no-pair")
+        self.assertEqual(len(out.rstrip("\n").split("\n\n")[0].split("\n")), 2)
+
+    def test_color(self):
+        rc, out, err = run("search", "数学", "-n", "1", "--color", "always")
+        self.assertIn("\033[1;31m数学\033[0m", out)
+        rc, out, err = run("search", "数学", "-n", "1", "--color=never")
+        self.assertNotIn("\033[", out)
+        rc, out, err = run("search", "数学", "--json", "--color", "always")
+        self.assertNotIn("\033[", out)  # JSON is never coloured
+
+    def test_color_auto_on_a_terminal(self):
+        import pty
+        def on_tty(env):
+            master, slave = pty.openpty()
+            try:
+                full_env = dict(os.environ, **env)
+                if "NO_COLOR" not in env:
+                    full_env.pop("NO_COLOR", None)
+                p = subprocess.run([BIN, "search", "数学", "-n", "1"], stdout=slave,
+                                   stderr=subprocess.PIPE, env=full_env, timeout=60)
+                os.close(slave)
+                slave = None
+                data = b""
+                while True:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    data += chunk
+                return p.returncode, data
+            finally:
+                if slave is not None:
+                    os.close(slave)
+                os.close(master)
+        rc, data = on_tty({"TERM": "xterm"})
+        self.assertEqual(rc, 0)
+        self.assertIn(b"\033[1;31m", data)
+        rc, data = on_tty({"TERM": "xterm", "NO_COLOR": "1"})
+        self.assertEqual(rc, 0)
+        self.assertNotIn(b"\033[", data)
+
+    def test_closed_pipe_and_full_disk(self):
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            p = subprocess.run([BIN, "search", "learn", "--limit", "0"], stdout=w,
+                               stderr=subprocess.PIPE)
+        finally:
+            os.close(w)
+        self.assertEqual((p.returncode, p.stderr), (0, b""))
+        if os.path.exists("/dev/full"):
+            with open("/dev/full", "wb") as full:
+                rc, out, err = run("search", "learn", "--json", stdout=full)
+            self.assertEqual(rc, 2)
+            self.assertIn("No space left on device", err)
+
+
+class TestIndexFile(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def build(self, *args):
+        path = os.path.join(self.dir, "essays.idx")
+        rc, out, err = run("index", *args, "-o", path)
+        self.assertEqual((rc, out), (0, ""))
+        # no progress when stderr is no terminal: at most the corpus warnings
+        for line in err.splitlines():
+            self.assertRegex(line, r"^essay: .*: warning: ")
+        self.assertGreater(os.path.getsize(path), 0)
+        return path
+
+    def test_saved_index_answers_like_the_in_memory_one(self):
+        idx = self.build(CORPUS_MD)
+        for q in (["数学"], ["learn", "OR", "学习", "--limit", "0"], ['"machine learning"'],
+                  ["math", "--lang", "zh"], ["optim*", "--no-pair"]):
+            with self.subTest(query=q):
+                rc1, saved, err1 = run("search", "--json", "--index", idx, "--", *q)
+                rc2, mem, err2 = run("search", "--json", "--corpus", CORPUS_MD, "--", *q)
+                rc3, emb, err3 = run("search", "--json", "--", *q)
+                self.assertEqual((rc1, err1), (rc2, err2))
+                self.assertEqual(saved, mem)
+                self.assertEqual(saved, emb)
+
+    def test_embedded_corpus_when_no_file_given(self):
+        idx = self.build()
+        self.assertEqual(run("search", "--json", "--index", idx, "数学")[1],
+                         run("search", "--json", "数学")[1])
+
+    def test_several_files_and_threads(self):
+        idx = self.build(CRLF, MIXED, "--threads", "2")
+        res = search("数学", "--index", idx)
+        self.assertEqual([h["essay"] for h in res["hits"]], ["0104", "0104"])
+        self.assertEqual(json.loads(run("stats", "--json", "--index", idx)[1])["essays"], 6)
+
+    def test_replaces_existing_file_atomically(self):
+        path = os.path.join(self.dir, "essays.idx")
+        with open(path, "wb") as f:
+            f.write(b"old contents")
+        rc, out, err = run("index", MIXED, "-o", path)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(search("数学", "--index", path)["hits"][0]["essay"], "0104")
+        self.assertEqual(os.listdir(self.dir), ["essays.idx"])  # no temporary left
+
+    def test_errors(self):
+        bad_dir = os.path.join(self.dir, "no", "such", "dir", "x.idx")
+        rc, out, err = run("index", MIXED, "-o", bad_dir)
+        self.assertEqual(rc, 2)
+        self.assertIn(os.path.join(self.dir, "no", "such", "dir"), err)
+        rc, out, err = run("index", MIXED)
+        self.assertEqual(rc, 2)
+        self.assertIn("-o FILE", err)
+        rc, out, err = run("index", os.path.join(DATA, "malformed", "nul_byte.md"), "-o",
+                           os.path.join(self.dir, "y.idx"))
+        self.assertEqual(rc, 2)
+        self.assertIn("nul_byte.md:3:3:", err)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "y.idx")))
+
+    def test_missing_and_corrupt_index(self):
+        missing = os.path.join(self.dir, "missing.idx")
+        rc, out, err = run("search", "x", "--index", missing)
+        self.assertEqual(rc, 2)
+        self.assertIn(missing, err)
+        junk = os.path.join(self.dir, "junk.idx")
+        with open(junk, "wb") as f:
+            f.write(b"this is not an index file at all" * 8)
+        rc, out, err = run("search", "x", "--index", junk)
+        self.assertEqual((rc, out), (2, ""))
+        self.assertTrue(err.startswith("essay: "))
+        # a flipped byte in a real index is caught by the checksums
+        idx = self.build(CORPUS_MD)
+        with open(idx, "rb") as f:
+            data = bytearray(f.read())
+        data[len(data) // 2] ^= 0x40
+        with open(junk, "wb") as f:
+            f.write(data)
+        rc, out, err = run("search", "math", "--index", junk)
+        self.assertEqual((rc, out), (2, ""))
+        self.assertTrue(err.startswith("essay: "))
+
+
+class TestStats(unittest.TestCase):
+    def test_embedded(self):
+        rc, out, err = run("stats", "--json")
+        self.assertEqual((rc, err), (0, ""))
+        s = json.loads(out)
+        self.assertEqual(s["essays"], 1)
+        self.assertEqual(s["paragraphs"], {"en": 8, "zh": 8})
+        for key in ("terms", "postings", "positions", "text_bytes", "index_bytes"):
+            self.assertGreater(s[key], 0, key)
+        self.assertGreaterEqual(s["positions"], s["postings"])
+        self.assertGreaterEqual(s["postings"], s["terms"])
+        self.assertRegex(s["icu_version"], r"^\d+(\.\d+)*$")
+        self.assertRegex(s["unicode_version"], r"^\d+(\.\d+)*$")
+        with open(CORPUS_MD, "rb") as f:
+            self.assertLessEqual(s["text_bytes"], len(f.read()))
+
+    def test_human_and_saved(self):
+        rc, out, err = run("stats")
+        self.assertEqual(rc, 0)
+        self.assertRegex(out, r"(?m)^essays\s+1$")
+        self.assertRegex(out, r"(?m)^paragraphs en\s+8$")
+        self.assertRegex(out, r"(?m)^paragraphs zh\s+8$")
+        with tempfile.TemporaryDirectory() as d:
+            idx = os.path.join(d, "e.idx")
+            self.assertEqual(run("index", "-o", idx)[0], 0)
+            saved = json.loads(run("stats", "--json", "--index", idx)[1])
+            self.assertEqual(saved["index_bytes"], os.path.getsize(idx))
+            mem = json.loads(run("stats", "--json")[1])
+            for key in ("essays", "paragraphs", "terms", "postings", "positions",
+                        "text_bytes", "format_version"):
+                self.assertEqual(saved[key], mem[key], key)
+        rc, out, err = run("stats", "--corpus", MIXED, "--json")
+        self.assertEqual(json.loads(out)["essays"], 5)
 
 if __name__ == "__main__":
     unittest.main()
