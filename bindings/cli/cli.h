@@ -62,6 +62,8 @@ void errorf(const char *fmt, ...) CLI_PRINTF(1, 2);
 void warnf(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* Report a library error (its message carries the location) and return 2. */
 int lib_error(const essay_error *err);
+/* Report a library warning (a corpus or index-open warning). */
+void lib_warning(const essay_error *w);
 /* "essay: out of memory", return 2. */
 int oom(void);
 

@@ -1,6 +1,7 @@
 /*
- * cmd_corpus.c - `essay list` and `essay show`: browsing a corpus, no index
- * needed.  Also the corpus loading and --lang parsing other commands share.
+ * cmd_corpus.c - `essay list` and `essay show`: browsing a corpus (built in,
+ * from files, or the copy inside a saved index).  Also the corpus loading
+ * and --lang parsing other commands share.
  */
 #include "cli.h"
 
@@ -34,14 +35,30 @@ int load_corpus(const char *const *paths, size_t n_paths, essay_corpus **out)
                      : essay_corpus_default(out, &err);
     if (rc != ESSAY_OK)
         return lib_error(&err);
-    for (size_t i = 0; i < essay_corpus_warning_count(*out); i++) {
-        /* Located warnings already read "path:line:col: warning: ...". */
-        const char *msg = essay_corpus_warning_at(*out, i)->message;
-        if (strstr(msg, "warning: "))
-            errorf("%s", msg);
-        else
-            warnf("%s", msg);
+    for (size_t i = 0; i < essay_corpus_warning_count(*out); i++)
+        lib_warning(essay_corpus_warning_at(*out, i));
+    return 0;
+}
+
+/* The corpus to browse: from a saved index (borrowed from *idx_out, which
+ * the caller frees), from files, or built in (owned, in *corpus_out). */
+static int browse_corpus(const cli_cmd *cmd, const char *const *paths, size_t n_paths,
+                         const char *index_path, essay_corpus **corpus_out,
+                         essay_index **idx_out, const essay_corpus **view_out)
+{
+    if (index_path && n_paths)
+        return usage_error(cmd, "--corpus and --index cannot be used together");
+    if (!index_path) {
+        if (load_corpus(paths, n_paths, corpus_out))
+            return EXIT_TROUBLE;
+        *view_out = *corpus_out;
+        return 0;
     }
+    if (open_index(NULL, 0, index_path, 0, idx_out))
+        return EXIT_TROUBLE;
+    essay_error err;
+    if (!(*view_out = essay_index_corpus(*idx_out, &err)))
+        return lib_error(&err);
     return 0;
 }
 
@@ -51,7 +68,7 @@ const cli_cmd cli_cmd_list = {
     "list",
     cmd_list,
     "list the essays of a corpus",
-    "usage: essay list [--corpus FILE...] [--json]\n",
+    "usage: essay list [--corpus FILE... | --index FILE] [--json]\n",
     "One line per essay: id, paragraph counts (English, Chinese; titles\n"
     "included), whether the languages are aligned paragraph by paragraph,\n"
     "and the title.\n"
@@ -59,6 +76,7 @@ const cli_cmd cli_cmd_list = {
     "Options:\n"
     "  --corpus FILE...  read essay-format files instead of the built-in corpus;\n"
     "                    takes every following argument up to the next option\n"
+    "  --index FILE      list the corpus held in an index saved by 'essay index'\n"
     "  --json            one JSON object per essay (JSON Lines)\n"
     "  -h, --help        show this help\n",
 };
@@ -121,8 +139,11 @@ int cmd_list(const cli_cmd *cmd, int argc, char **argv)
 {
     const char **paths = NULL;
     size_t n_paths = 0;
+    const char *index_path = NULL;
     int json = 0, rc = EXIT_TROUBLE;
-    essay_corpus *corpus = NULL;
+    essay_corpus *owned = NULL;
+    essay_index *idx = NULL;
+    const essay_corpus *corpus = NULL;
     argp p;
     argp_init(&p, cmd, argc, argv);
     for (int k; (k = argp_next(&p)) != ARG_END;) {
@@ -136,6 +157,9 @@ int cmd_list(const cli_cmd *cmd, int argc, char **argv)
         } else if (argp_is(&p, "--corpus", 0)) {
             if (argp_files(&p, &paths, &n_paths))
                 goto cleanup;
+        } else if (argp_is(&p, "--index", 0)) {
+            if (!(index_path = argp_value(&p)))
+                goto cleanup;
         } else if (argp_is(&p, "--json", 0)) {
             if (!argp_flag(&p))
                 goto cleanup;
@@ -145,7 +169,7 @@ int cmd_list(const cli_cmd *cmd, int argc, char **argv)
             goto cleanup;
         }
     }
-    if (load_corpus(paths, n_paths, &corpus))
+    if (browse_corpus(cmd, paths, n_paths, index_path, &owned, &idx, &corpus))
         goto cleanup;
 
     size_t n = essay_corpus_article_count(corpus);
@@ -179,7 +203,8 @@ int cmd_list(const cli_cmd *cmd, int argc, char **argv)
     }
     rc = EXIT_FOUND;
 cleanup:
-    essay_corpus_free(corpus);
+    essay_corpus_free(owned);
+    essay_index_free(idx);
     free((void *)paths);
     return rc;
 }
@@ -190,7 +215,8 @@ const cli_cmd cli_cmd_show = {
     "show",
     cmd_show,
     "print the paragraphs of one essay",
-    "usage: essay show <ID> [--lang en|zh|both] [--corpus FILE...] [--json]\n",
+    "usage: essay show <ID> [--lang en|zh|both] [--corpus FILE... | --index FILE]\n"
+    "                  [--json]\n",
     "Print the paragraphs of essay ID (paragraph 0 is the title).  With\n"
     "--lang both (the default) each English paragraph is followed by its\n"
     "aligned Chinese paragraph; an essay that is not aligned prints all its\n"
@@ -199,6 +225,7 @@ const cli_cmd cli_cmd_show = {
     "Options:\n"
     "  --lang en|zh|both  which language(s) to print (default both)\n"
     "  --corpus FILE...   read essay-format files instead of the built-in corpus\n"
+    "  --index FILE       read the corpus held in an index saved by 'essay index'\n"
     "  --json             one JSON object per paragraph (JSON Lines) with keys\n"
     "                     essay, lang, para, text and pair ({lang, para} or null)\n"
     "  -h, --help         show this help\n"
@@ -243,8 +270,11 @@ int cmd_show(const cli_cmd *cmd, int argc, char **argv)
     const char **paths = NULL;
     size_t n_paths = 0;
     const char *id = NULL;
+    const char *index_path = NULL;
     int json = 0, lang = -1, rc = EXIT_TROUBLE;
-    essay_corpus *corpus = NULL;
+    essay_corpus *owned = NULL;
+    essay_index *idx = NULL;
+    const essay_corpus *corpus = NULL;
     argp p;
     argp_init(&p, cmd, argc, argv);
     for (int k; (k = argp_next(&p)) != ARG_END;) {
@@ -259,6 +289,9 @@ int cmd_show(const cli_cmd *cmd, int argc, char **argv)
             goto cleanup;
         } else if (argp_is(&p, "--corpus", 0)) {
             if (argp_files(&p, &paths, &n_paths))
+                goto cleanup;
+        } else if (argp_is(&p, "--index", 0)) {
+            if (!(index_path = argp_value(&p)))
                 goto cleanup;
         } else if (argp_is(&p, "--lang", 0)) {
             const char *v = argp_value(&p);
@@ -277,7 +310,7 @@ int cmd_show(const cli_cmd *cmd, int argc, char **argv)
         usage_error(cmd, "which essay?  Give its id (see 'essay list')");
         goto cleanup;
     }
-    if (load_corpus(paths, n_paths, &corpus))
+    if (browse_corpus(cmd, paths, n_paths, index_path, &owned, &idx, &corpus))
         goto cleanup;
     const essay_article *a = essay_corpus_find(corpus, id, strlen(id));
     if (!a) {
@@ -312,7 +345,8 @@ int cmd_show(const cli_cmd *cmd, int argc, char **argv)
     }
     rc = EXIT_FOUND;
 cleanup:
-    essay_corpus_free(corpus);
+    essay_corpus_free(owned);
+    essay_index_free(idx);
     free((void *)paths);
     return rc;
 }

@@ -21,7 +21,7 @@ int open_index(const char *const *paths, size_t n_paths, const char *index_path,
         if (essay_index_open(out, index_path, 0, &err) != ESSAY_OK)
             return lib_error(&err);
         for (size_t i = 0; i < essay_index_warning_count(*out); i++)
-            warnf("%s", essay_index_warning_at(*out, i)->message);
+            lib_warning(essay_index_warning_at(*out, i));
         return 0;
     }
     if (!n_paths) {

@@ -207,6 +207,15 @@ int lib_error(const essay_error *err)
     return EXIT_TROUBLE;
 }
 
+void lib_warning(const essay_error *w)
+{
+    /* Located warnings already read "path:line:col: warning: ...". */
+    if (strstr(w->message, "warning: "))
+        errorf("%s", w->message);
+    else
+        warnf("%s", w->message);
+}
+
 int oom(void)
 {
     errorf("out of memory");

@@ -734,6 +734,21 @@ class TestIndexFile(unittest.TestCase):
         self.assertIn("nul_byte.md:3:3:", err)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "y.idx")))
 
+    def test_list_and_show_read_the_corpus_inside_an_index(self):
+        idx = self.build(MIXED, CRLF)
+        files = ("--corpus", MIXED, CRLF)
+        self.assertEqual(run("list", "--json", "--index", idx)[1],
+                         run("list", "--json", *files)[1])
+        for essay in ("0007", "0100", "0101", "0102", "0103", "0104"):
+            with self.subTest(essay=essay):
+                rc, out, err = run("show", essay, "--json", "--index", idx)
+                self.assertEqual((rc, err), (0, ""))
+                self.assertEqual(out, run("show", essay, "--json", *files)[1])
+        self.assertEqual(run("show", "0301", "--index", idx)[0], 1)
+        rc, out, err = run("list", "--index", idx, "--corpus", MIXED)
+        self.assertEqual(rc, 2)
+        self.assertIn("cannot be used together", err)
+
     def test_missing_and_corrupt_index(self):
         missing = os.path.join(self.dir, "missing.idx")
         rc, out, err = run("search", "x", "--index", missing)
