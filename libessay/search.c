@@ -1651,9 +1651,13 @@ int essay_index_search(const essay_index *idx, const char *query, size_t len,
             break;
         }
         h->pair = (o.flags & ESSAY_SEARCH_NO_PAIR) ? EF_NO_PAIR : idx->paras[h->doc].pair;
-        if (h->pair != EF_NO_PAIR && h->pair >= idx->n_paras) {
-            q.bad = true;
-            break;
+        if (h->pair != EF_NO_PAIR) {
+            const ef_para *a = &idx->paras[h->doc], *b;
+            if (h->pair >= idx->n_paras || (b = &idx->paras[h->pair], b->article != a->article) ||
+                b->index != a->index || b->lang == a->lang) {
+                q.bad = true; /* a pair must be the same paragraph of the other language */
+                break;
+            }
         }
         h->snip_s = 0;
         h->snip_e = tl;
