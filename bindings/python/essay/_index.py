@@ -363,7 +363,7 @@ class Index(Owner):
     def corpus(self):
         """The index's :class:`Corpus` (essays, paragraphs, pairs) to browse.
         It lives as long as the index; closing it is a no-op for the index."""
-        if self._corpus is not None and not self._corpus._closed:
+        if self._corpus is not None and not self._corpus.closed:
             return self._corpus
         err = _ffi.EssayError()
         h = self._enter()
