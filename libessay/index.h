@@ -54,6 +54,10 @@ struct essay_index {
 int essay_index_from_image(essay_index **out, const void *img, size_t len, void *owned,
                            bool trusted, const char *name, essay_error *err);
 
+/* Test hook: make the n-th write / fsync / rename of essay_index_save()
+ * from now fail (0 = never).  Process-wide; for single-threaded tests. */
+void essay_io_fail_at(uint64_t n);
+
 /* Release a file mapping (store.c); no-op when not mapped. */
 void essay_index_unmap(essay_index *idx);
 

@@ -1401,6 +1401,8 @@ typedef struct hl_ctx {
     int rc;
 } hl_ctx;
 
+#define HL_STOP 1
+
 static int hl_tok(void *payload, const essay_token *t)
 {
     hl_ctx *h = payload;
@@ -1408,6 +1410,8 @@ static int hl_tok(void *payload, const essay_token *t)
     if (k != ESSAY_TOKEN_WORD && k != ESSAY_TOKEN_HAN_UNIGRAM && k != ESSAY_TOKEN_OTHER)
         return 0;
     const marks *m = h->m;
+    if (t->position > m->pos[m->n - 1])
+        return HL_STOP; /* past the last match: the rest of the text is not needed */
     size_t lo = 0, hi = m->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -1452,6 +1456,8 @@ static int highlight(qctx *q, uint32_t doc, essay_span **out, size_t *nout)
     essay_error e;
     rc = essay_analyzer_run(q->an, text, len, ESSAY_TOKENIZE_DOCUMENT, hl_tok, &h, &e);
     essay_free(m.pos);
+    if (rc == HL_STOP)
+        rc = 0;
     if (rc == ESSAY_ESYNTAX) {
         q->bad = true; /* stored text is not UTF-8: damaged */
         rc = 0;

@@ -22,7 +22,6 @@
 /* Test hook (hardening tests): fail the n-th write/fsync/rename from now. */
 static _Atomic uint64_t io_fail_at, io_count;
 
-void essay_io_fail_at(uint64_t n);
 void essay_io_fail_at(uint64_t n)
 {
     atomic_store(&io_count, 0);
