@@ -8,27 +8,30 @@
  */
 #include "../essay_int.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t n_allocs;  /* allocations attempted so far */
-static uint64_t fail_at;   /* fail when n_allocs reaches this; 0 = never */
+/* Relaxed atomics: searches and builds allocate from several threads. */
+static _Atomic uint64_t n_allocs;  /* allocations attempted so far */
+static _Atomic uint64_t fail_at;   /* fail from the n-th on; 0 = never */
 
 void essay_alloc_fail_at(uint64_t n)
 {
-    n_allocs = 0;
-    fail_at = n;
+    atomic_store_explicit(&n_allocs, 0, memory_order_relaxed);
+    atomic_store_explicit(&fail_at, n, memory_order_relaxed);
 }
 
 uint64_t essay_alloc_count(void)
 {
-    return n_allocs;
+    return atomic_load_explicit(&n_allocs, memory_order_relaxed);
 }
 
 static bool should_fail(void)
 {
-    n_allocs++;
-    return ESSAY_UNLIKELY(fail_at != 0 && n_allocs >= fail_at);
+    uint64_t at = atomic_load_explicit(&fail_at, memory_order_relaxed);
+    uint64_t n = atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed) + 1;
+    return ESSAY_UNLIKELY(at != 0 && n >= at);
 }
 
 void *essay_malloc(size_t n)
