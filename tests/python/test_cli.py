@@ -91,8 +91,10 @@ class PythonCliSearchTest(unittest.TestCase):
         r = run_py("search", "数学", "--limit", "2")
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout.decode()
-        self.assertIn("0301/zh/", out)
-        self.assertIn("[数学]", out)   # highlight marks without a terminal
+        self.assertTrue(out.startswith("0301 zh 2  score "), out)
+        self.assertNotIn("\033[", out)    # no colour off a terminal
+        r = run_py("search", "--color", "always", "数学", "--limit", "1")
+        self.assertIn("\033[1;31m数学\033[0m", r.stdout.decode())
 
     def test_search_lang_and_none(self):
         r = run_py("search", "数学", "--lang", "en", "--json")
@@ -121,6 +123,13 @@ class SameAsCTest(unittest.TestCase):
         ["show", "9999"],
         ["tokenize", "DeepLearning.AI 在 AI 找工作该不该学数学？ naïve ＡＩ 數學"],
         ["tokenize", "--json", "--query", "index.html don't 數學"],
+        ["search", "--color", "never", "数学", "OR", "math", "-n", "0"],
+        ["search", "--color", "always", "learn*", "OR", "学习", "--corpus",
+         data("good", "mixed.md"), DEFAULT_CORPUS],
+        ["search", "math", "--lang", "en", "--limit", "3", "--offset", "1", "--no-pair"],
+        ["search", "--json", "数学 OR math", "-n", "0"],
+        ["search", "(unclosed"], ["search", "zzzyzzy"],
+        ["stats"], ["stats", "--json"],
     ]
 
     def test_same_output(self):
@@ -135,6 +144,22 @@ class SameAsCTest(unittest.TestCase):
         text = "Is math a foundational skill for AI? 数学是人工智能的基础技能吗？\n".encode()
         p, c = run_py("tokenize", stdin=text), run_c("tokenize", stdin=text)
         self.assertEqual(p.stdout, c.stdout)
+
+    @unittest.skipUnless(has_index(), "no index implementation yet")
+    def test_same_index_file(self):
+        import tempfile
+        from _support import tmpdir_root
+        with tempfile.TemporaryDirectory(dir=tmpdir_root()) as d:
+            a, b = os.path.join(d, "py.idx"), os.path.join(d, "c.idx")
+            for run, path in ((run_py, a), (run_c, b)):
+                r = run("index", data("good", "mixed.md"), "-o", path, "--threads", "2")
+                self.assertEqual(r.returncode, 0, r.stderr)
+            with open(a, "rb") as fa, open(b, "rb") as fb:
+                self.assertEqual(fa.read(), fb.read())
+            for args in (["search", "数学", "--index", a], ["stats", "--index", a],
+                         ["show", "0102", "--index", a]):
+                p, c = run_py(*args), run_c(*args)
+                self.assertEqual((p.returncode, p.stdout), (c.returncode, c.stdout))
 
     @unittest.skipUnless(has_index(), "no index implementation yet")
     def test_same_search_json(self):

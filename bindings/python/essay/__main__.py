@@ -1,10 +1,12 @@
 """``python -m essay``: a thin command line over the binding.
 
-    python -m essay search 数学 [--lang en|zh] [--limit N] [--offset N] [--json]
+    python -m essay search 数学 [--lang en|zh] [-n|--limit N] [--offset N] [--json]
                                [--corpus FILE ...] [--index FILE] [--no-pair]
+                               [--color auto|always|never]
     python -m essay list [--json] [--corpus FILE ...] [--index FILE]
     python -m essay show 0301 [--lang en|zh|both] [--json] [--corpus FILE ...] [--index FILE]
     python -m essay tokenize [TEXT ...] [--query] [--json]
+    python -m essay index [CORPUS ...] -o FILE [--threads N]
     python -m essay stats [--json] [--corpus FILE ...] [--index FILE]
 
 It mirrors the C ``essay`` command: ``--json`` output has the same structure
@@ -12,7 +14,7 @@ It mirrors the C ``essay`` command: ``--json`` output has the same structure
 "highlights": [[start, end], ...], "snippet", "pair": {...} | null}]}``,
 highlights as byte offsets into the UTF-8 text, as DESIGN §3 defines them;
 ``show --json`` and ``tokenize --json`` print JSON Lines with the C command's
-keys), and ``show`` / ``tokenize`` text output matches it line for line;
+keys), and the text output matches it line for line;
 exit status is grep-like: 0 found, 1 nothing found, 2 error.  Highlights in
 text output are coloured on a terminal only, and never when NO_COLOR is set.
 """
@@ -24,27 +26,8 @@ import sys
 
 __all__ = ["main"]
 
-_BOLD, _RESET = "\033[1;31m", "\033[0m"
-
-
 def _colour(stream):
     return stream.isatty() and not os.environ.get("NO_COLOR")
-
-
-def _mark(text, spans, lo=0, hi=None, colour=False):
-    """``text[lo:hi]`` with the str-index ``spans`` emphasised."""
-    hi = len(text) if hi is None else hi
-    before, after = (_BOLD, _RESET) if colour else ("[", "]")
-    out, pos = [], lo
-    for s, e in spans:
-        s, e = max(s, lo), min(e, hi)
-        if s >= e:
-            continue
-        out.append(text[pos:s])
-        out.append(before + text[s:e] + after)
-        pos = e
-    out.append(text[pos:hi])
-    return "".join(out)
 
 
 def _load_corpus(paths):
@@ -83,33 +66,149 @@ def _open_corpus(args):
     return c, c
 
 
+_SGR_MATCH, _SGR_HEAD, _SGR_DIM, _SGR_RESET = "\033[1;31m", "\033[35m", "\033[2m", "\033[0m"
+
+
+def _print_text(raw, start, end, spans, indent, colour):
+    """raw[start:end] (UTF-8 bytes) with byte ``spans`` highlighted and
+    ``indent`` after every line break (the C command's print_text)."""
+    out, pos, s = [], start, 0
+    indent = indent.encode()
+    match, reset = (_SGR_MATCH.encode(), _SGR_RESET.encode()) if colour else (b"", b"")
+    while pos < end:
+        while s < len(spans) and spans[s][1] <= pos:
+            s += 1
+        inside = s < len(spans) and spans[s][0] <= pos
+        stop = end
+        if s < len(spans):
+            stop = spans[s][1] if inside else spans[s][0]
+        stop = min(stop, end)
+        piece = raw[pos:stop].split(b"\n")
+        glue = (reset if inside else b"") + b"\n" + indent + (match if inside else b"")
+        out.append((match if inside else b"") + glue.join(piece) + (reset if inside else b""))
+        pos = stop
+    return b"".join(out).decode("utf-8", "replace")
+
+
+def _pair_window(hit_raw, snippet, pair_raw, pair_spans, pair_lang):
+    """Byte range of the pair to print (the C command's pair_window)."""
+    length, text_len = len(pair_raw), len(hit_raw)
+    snip = snippet[1] - snippet[0]
+    budget = int(snip * length / text_len) if text_len else length
+    budget = max(budget, 160)
+    if length <= budget + budget // 4:
+        return 0, length
+    if pair_spans:
+        centre = pair_spans[0][0]
+    else:
+        centre = int((snippet[0] + snippet[1]) / 2.0 * length / text_len) if text_len else 0
+    start = centre - budget // 2 if centre > budget // 2 else 0
+    if start + budget > length:
+        start = length - budget
+    end = start + budget
+    cont = lambda i: (pair_raw[i] & 0xC0) == 0x80
+    while start > 0 and cont(start):
+        start -= 1
+    while end < length and cont(end):
+        end -= 1
+    if pair_lang == "en":
+        # Do not cut English words: widen the start to the word's beginning
+        # and narrow the end to a space, each by at most 24 bytes.
+        sp = ord(" ")
+        s, lim = start, (start - 24 if start > 24 else 0)
+        while s > lim and pair_raw[s - 1] != sp:
+            s -= 1
+        if s == 0 or pair_raw[s - 1] == sp:
+            start = s
+        e = end
+        lim = end - 24 if end > start + 24 else start
+        while end < length and e > lim and pair_raw[e] != sp:
+            e -= 1
+        if end < length and pair_raw[e] == sp:
+            end = e
+    return start, end
+
+
+def _print_hit(hit, first, colour, out):
+    head, dim, reset = (_SGR_HEAD, _SGR_DIM, _SGR_RESET) if colour else ("", "", "")
+    raw = hit.text.encode("utf-8")
+    ss = len(hit.text[:hit.snippet_range[0]].encode("utf-8"))
+    se = ss + len(hit.snippet.encode("utf-8"))
+    parts = [] if first else ["\n"]
+    parts.append("%s%s %s %d%s  score %.2f\n  " % (head, hit.essay, hit.lang, hit.para,
+                                                   reset, hit.score))
+    if ss > 0:
+        parts.append("…")
+    parts.append(_print_text(raw, ss, se, hit.highlights_bytes, "  ", colour))
+    if se < len(raw):
+        parts.append("…")
+    parts.append("\n")
+    p = hit.pair
+    if p is not None:
+        praw = p.text.encode("utf-8")
+        start, end = _pair_window(raw, (ss, se), praw, p.highlights_bytes, p.lang)
+        parts.append("    %s%s %d%s  " % (dim, p.lang, p.para, reset))
+        if start > 0:
+            parts.append("…")
+        parts.append(_print_text(praw, start, end, p.highlights_bytes, "    ", colour))
+        if end < len(praw):
+            parts.append("…")
+        parts.append("\n")
+    out.write("".join(parts))
+
+
 def _cmd_search(args, out):
+    if args.index and args.corpus:
+        sys.stderr.write("essay: --corpus and --index cannot be used together\n")
+        return 2
+    query = " ".join(args.query)
     with _open_index(args) as idx:
-        res = idx.search(args.query, lang=args.lang, limit=args.limit,
+        res = idx.search(query, lang=args.lang, limit=min(args.limit, 100000),
                          offset=args.offset, snippet_bytes=args.snippet_bytes,
                          pair=not args.no_pair)
         if args.json:
             json.dump(res.to_dict(), out, ensure_ascii=False, separators=(",", ":"))
             out.write("\n")
         else:
-            colour = _colour(out)
-            for hit in res:
-                lo, hi = hit.snippet_range
-                snippet = _mark(hit.text, hit.highlights, lo, hi, colour)
-                if lo > 0:
-                    snippet = "…" + snippet
-                if hi < len(hit.text):
-                    snippet += "…"
-                out.write("%s/%s/%d  %.4f\n    %s\n" % (hit.essay, hit.lang, hit.para,
-                                                       hit.score, snippet))
-                if hit.pair is not None:
-                    p = hit.pair
-                    out.write("    = %s/%d: %s\n" % (p.lang, p.para,
-                                                     _mark(p.text, p.highlights,
-                                                           colour=colour)))
-            out.write("%d of %d matching paragraphs\n" % (len(res), res.total)
-                      if res.total else "no match\n")
+            colour = (args.color == "always"
+                      or (args.color == "auto" and _colour(out)))
+            for i, hit in enumerate(res):
+                _print_hit(hit, i == 0, colour, out)
         return 0 if len(res) else 1
+
+
+def _cmd_index(args, out):
+    import essay
+    if args.corpus:
+        corpus = _load_corpus(args.corpus)
+    else:
+        corpus = essay.Corpus.default()
+    tty = sys.stderr.isatty()
+    shown = [None]
+
+    def progress(done, total):
+        percent = done * 100 // total if total else 100
+        if shown[0] == percent:
+            return
+        shown[0] = percent
+        sys.stderr.write("\ressay: indexing %d/%d paragraphs (%d%%)" % (done, total, percent))
+        sys.stderr.flush()
+
+    with corpus:
+        try:
+            idx = essay.Index.build(corpus, threads=args.threads,
+                                    progress=progress if tty else None)
+        finally:
+            if shown[0] is not None:
+                sys.stderr.write("\r\033[K")
+    with idx:
+        idx.save(args.output)
+        if tty:
+            s = idx.stats()
+            sys.stderr.write("essay: indexed %d essay%s, %d paragraphs into %s (%d bytes)\n"
+                             % (s.essays, "" if s.essays == 1 else "s", s.paragraphs,
+                                args.output, s.index_bytes))
+    return 0
 
 
 def _alignment(e):
@@ -216,14 +315,30 @@ def _pad(s, width):
 
 
 def _cmd_stats(args, out):
+    if args.index and args.corpus:
+        sys.stderr.write("essay: --corpus and --index cannot be used together\n")
+        return 2
     with _open_index(args) as idx:
-        s = idx.stats().as_dict()
+        s = idx.stats()
         if args.json:
-            json.dump(s, out, ensure_ascii=False, separators=(",", ":"))
+            doc = {"essays": s.essays,
+                   "paragraphs": {"en": s.paragraphs_en, "zh": s.paragraphs_zh},
+                   "terms": s.terms, "postings": s.postings, "positions": s.positions,
+                   "text_bytes": s.text_bytes, "index_bytes": s.index_bytes,
+                   "format_version": s.format_version, "icu_version": s.icu_version,
+                   "unicode_version": s.unicode_version}
+            json.dump(doc, out, ensure_ascii=False, separators=(",", ":"))
             out.write("\n")
         else:
-            for k, v in s.items():
-                out.write("%-16s %s\n" % (k, v))
+            for label, value in (("essays", s.essays), ("paragraphs en", s.paragraphs_en),
+                                 ("paragraphs zh", s.paragraphs_zh), ("terms", s.terms),
+                                 ("postings", s.postings), ("positions", s.positions),
+                                 ("text bytes", s.text_bytes),
+                                 ("index bytes", s.index_bytes),
+                                 ("format version", s.format_version),
+                                 ("ICU version", s.icu_version),
+                                 ("Unicode version", s.unicode_version)):
+                out.write("%-15s %s\n" % (label, value))
     return 0
 
 
@@ -238,13 +353,16 @@ def _parser():
                         help="essay-format files (default: the embedded corpus)")
         sp.add_argument("--index", metavar="FILE", help="an index file to open")
 
-    s = sub.add_parser("search", help="search paragraphs")
-    s.add_argument("query")
+    s = sub.add_parser("search", help="find paragraphs matching a query")
+    s.add_argument("query", nargs="+", help="the query (words joined by spaces)")
     s.add_argument("--lang", choices=("en", "zh"))
-    s.add_argument("--limit", type=int, default=10, help="most hits (0 = all)")
+    s.add_argument("-n", "--limit", type=int, default=10, help="most hits (0 = all)")
     s.add_argument("--offset", type=int, default=0, help="hits to skip")
     s.add_argument("--snippet-bytes", type=int, default=160)
     s.add_argument("--no-pair", action="store_true", help="omit aligned paragraphs")
+    s.add_argument("--color", "--colour", choices=("auto", "always", "never"),
+                   default="auto", help="highlight matches (auto: on a terminal "
+                   "unless NO_COLOR is set)")
     s.add_argument("--json", action="store_true")
     source(s)
     s.set_defaults(run=_cmd_search)
@@ -267,7 +385,14 @@ def _parser():
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=_cmd_tokenize)
 
-    s = sub.add_parser("stats", help="figures about an index")
+    s = sub.add_parser("index", help="build an index file from corpus files")
+    s.add_argument("corpus", nargs="*", metavar="CORPUS",
+                   help="essay-format files (default: the embedded corpus)")
+    s.add_argument("-o", "--output", required=True, help="where to save the index")
+    s.add_argument("--threads", type=int, default=0, help="0 = every online core")
+    s.set_defaults(run=_cmd_index)
+
+    s = sub.add_parser("stats", help="show figures about an index")
     s.add_argument("--json", action="store_true")
     source(s)
     s.set_defaults(run=_cmd_stats)
