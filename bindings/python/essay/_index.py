@@ -179,6 +179,7 @@ class Results:
         return iter(self._live())
 
     def __getitem__(self, i):
+        """Hit ``i`` (negative counts from the end), or a list for a slice."""
         return self._live()[i]
 
     def __bool__(self):
