@@ -75,8 +75,8 @@ int out_finish(int status)
     }
     if (!write_errno)
         return status;
-    if (write_errno == EPIPE)
-        return EXIT_FOUND; /* the reader has all it wanted: end quietly */
+    if (write_errno == EPIPE) /* the reader has all it wanted: end quietly */
+        return status == EXIT_TROUBLE ? status : EXIT_FOUND;
     errorf("error writing to standard output: %s", strerror(write_errno));
     return EXIT_TROUBLE;
 }
