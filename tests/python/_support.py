@@ -32,6 +32,12 @@ needs_index = unittest.skipUnless(
     has_index(), "libessay does not implement essay_index_*/essay_results_* yet")
 
 
+#: True under a sanitizer build (ctest sets ESSAY_SANITIZED): memory figures
+#: mean nothing there and venv/pip runs are needlessly slow.
+SANITIZED = bool(os.environ.get("ESSAY_SANITIZED"))
+not_sanitized = unittest.skipIf(SANITIZED, "sanitizer build: RSS and venv tests skipped")
+
+
 def data(*parts):
     return os.path.join(DATA_DIR, *parts)
 

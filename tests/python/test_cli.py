@@ -23,8 +23,12 @@ def run_py(*args, stdin=None):
 
 
 def run_c(*args, stdin=None):
+    # A sanitizer build's CLI has its runtime linked in: the preload that
+    # python needs (tests/python/CMakeLists.txt) would clash with it.
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
     return subprocess.run([CLI] + list(args), input=stdin, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=300)
+                          stderr=subprocess.PIPE, env=env, timeout=300)
 
 
 class PythonCliTest(unittest.TestCase):

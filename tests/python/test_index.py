@@ -7,7 +7,8 @@ import tempfile
 import threading
 import unittest
 
-from _support import DATA_DIR, data, essay, needs_index, rss_bytes, tmpdir_root
+from _support import (DATA_DIR, data, essay, needs_index, not_sanitized, rss_bytes,
+                      tmpdir_root)
 
 DEFAULT_CORPUS = os.path.join(DATA_DIR, "..", "..", "libessay", "corpus", "essays.md")
 
@@ -459,6 +460,7 @@ class ConcurrencyTest(unittest.TestCase):
 @needs_index
 class MemoryTest(unittest.TestCase):
 
+    @not_sanitized
     def test_100000_searches_do_not_grow_rss(self):
         queries = ["数学", "math OR learning", '"bad" -math', "(", "AI 数学"]
         with essay.Index.default() as idx:

@@ -9,7 +9,7 @@ import tempfile
 import textwrap
 import unittest
 
-from _support import BINDING_DIR, essay, has_index, tmpdir_root
+from _support import BINDING_DIR, essay, has_index, not_sanitized, tmpdir_root
 
 try:
     import venv   # noqa: F401
@@ -38,6 +38,7 @@ SCRIPT = textwrap.dedent('''
 @unittest.skipUnless(HAVE_VENV, "the venv module is not available in this Python")
 class InstallTest(unittest.TestCase):
 
+    @not_sanitized
     def test_pip_install_into_a_venv(self):
         with tempfile.TemporaryDirectory(dir=tmpdir_root()) as d:
             env_dir = os.path.join(d, "venv")
