@@ -132,3 +132,47 @@ class LibraryTest(unittest.TestCase):
             lib.essay_index_search
         self.assertIn("essay_index_search", str(cm.exception))
         self.assertIsInstance(cm.exception, NotImplementedError)
+
+
+class ErrorMappingTest(unittest.TestCase):
+
+    def make(self, code, syntax=None):
+        from essay._errors import from_struct
+        e = _ffi.EssayError()
+        e.code, e.line, e.column, e.offset = code, 3, 7, 42
+        e.path = b"f.md"
+        e.message = "f.md:3:7: something".encode()
+        return from_struct(code, e, syntax) if syntax else from_struct(code, e)
+
+    def test_codes_map_to_classes(self):
+        expect = {
+            _ffi.EINVAL: (essay.InvalidArgumentError, ValueError),
+            _ffi.ENOMEM: (essay.EssayMemoryError, MemoryError),
+            _ffi.EIO: (essay.EssayIOError, OSError),
+            _ffi.ESYNTAX: (essay.EssaySyntaxError, ValueError),
+            _ffi.ECORRUPT: (essay.CorruptIndexError, essay.Error),
+            _ffi.EVERSION: (essay.VersionError, essay.Error),
+            _ffi.ENOTFOUND: (essay.NotFoundError, FileNotFoundError),
+            _ffi.ELIMIT: (essay.LimitError, essay.Error),
+            _ffi.EICU: (essay.ICUError, essay.Error),
+        }
+        for code, classes in expect.items():
+            with self.subTest(code=code):
+                e = self.make(code)
+                for cls in classes:
+                    self.assertIsInstance(e, cls)
+                self.assertIsInstance(e, essay.Error)
+                self.assertEqual((e.code, e.path, e.line, e.column, e.offset),
+                                 (code, "f.md", 3, 7, 42))
+                self.assertEqual(str(e), "f.md:3:7: something")
+        self.assertIsInstance(self.make(_ffi.ESYNTAX, essay.CorpusError), essay.CorpusError)
+        self.assertIsInstance(self.make(_ffi.ESYNTAX, essay.QuerySyntaxError),
+                              essay.QuerySyntaxError)
+        self.assertIsInstance(self.make(_ffi.EIO, essay.CorpusError), essay.EssayIOError)
+
+    def test_unfilled_report_falls_back_to_strerror(self):
+        from essay._errors import from_struct
+        e = from_struct(_ffi.ENOMEM, _ffi.EssayError())
+        self.assertIsInstance(e, MemoryError)
+        self.assertIn("memory", str(e))
+        self.assertEqual((e.line, e.path), (0, ""))

@@ -12,7 +12,7 @@ import unittest
 from _support import BINDING_DIR, essay, has_index, not_sanitized, tmpdir_root
 
 try:
-    import venv   # noqa: F401
+    import venv  # noqa: F401  (only whether it exists)
     HAVE_VENV = True
 except ImportError:
     HAVE_VENV = False

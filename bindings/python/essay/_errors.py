@@ -85,8 +85,10 @@ class VersionError(Error):
     """ESSAY_EVERSION: the index file has an unsupported format version."""
 
 
-class NotFoundError(Error, LookupError):
-    """ESSAY_ENOTFOUND: no such essay, paragraph or file."""
+class NotFoundError(EssayIOError, FileNotFoundError, LookupError):
+    """ESSAY_ENOTFOUND: no such essay, paragraph or file.  The library
+    reports it for files that do not exist, so it is also an
+    :class:`EssayIOError` and a FileNotFoundError (and a LookupError)."""
 
 
 class LimitError(Error, ValueError):

@@ -3,7 +3,6 @@
 import collections
 import ctypes
 import dataclasses
-import os
 from ctypes import byref, c_size_t
 
 from . import _ffi
