@@ -275,6 +275,14 @@ static void store_kill_during_save(void)
     const void *ia = essay_index_image(a, &la), *ib = essay_index_image(b, &lb);
     unsigned as_a = 0, as_b = 0, trials = 60;
     srand((unsigned)time(NULL));
+    /* time one full save, so that kills land all along it (write, fsync,
+     * rename) and some after it */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_INT(essay_index_save(b, path, NULL), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long save_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+    long span_us = save_us + save_us / 4 + 1000; /* fork and start-up too */
     for (unsigned t = 0; t < trials; t++) {
         /* start from A each time, so a finished save is visible as B */
         CHECK_INT(essay_index_save(a, path, NULL), 0);
@@ -283,7 +291,8 @@ static void store_kill_during_save(void)
             essay_index_save(b, path, NULL);
             _exit(0);
         }
-        struct timespec ts = { 0, (long)(rand() % 40000) * 1000L }; /* 0-40 ms */
+        long us = rand() % span_us;
+        struct timespec ts = { us / 1000000L, (us % 1000000L) * 1000L };
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int st;
@@ -307,8 +316,8 @@ static void store_kill_during_save(void)
         as_a += is_a;
         as_b += is_b;
     }
-    fprintf(stderr, "  kill: %u trials, %u left the old index, %u the new one\n", trials, as_a,
-            as_b);
+    fprintf(stderr, "  kill: %u trials over %ld us, %u left the old index, %u the new one\n",
+            trials, span_us, as_a, as_b);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);
