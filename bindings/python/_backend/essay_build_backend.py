@@ -2,25 +2,34 @@
 
 setuptools before 70.1 builds wheels (and even wheel metadata) through the
 separate ``wheel`` package, which a fresh ``python3 -m venv`` of Python 3.9
-to 3.11 does not contain.  ``pip install --no-build-isolation`` installs no
-build requirements, so offline it would fail with "invalid command
-'bdist_wheel'".  When setuptools can build wheels, every hook is
-setuptools.build_meta's own.  Otherwise this module writes the wheel itself
-with the standard library: the package is pure Python, so a wheel is just
-the ``essay/`` files plus ``*.dist-info`` (METADATA from pyproject.toml's
-[project] table, WHEEL, entry_points.txt, RECORD).
+to 3.11 does not contain, and venvs of Python 3.12+ contain no setuptools
+at all.  ``pip install --no-build-isolation`` installs no build
+requirements, so offline it would fail ("invalid command 'bdist_wheel'",
+"No module named 'setuptools'").  When setuptools can build wheels, every
+hook is setuptools.build_meta's own.  Otherwise this module builds with the
+standard library: the package is pure Python, so a wheel is just the
+``essay/`` files plus ``*.dist-info`` (METADATA from pyproject.toml's
+[project] table, WHEEL, entry_points.txt, RECORD), and an sdist is a
+tarball of the source files with PKG-INFO.
 """
 
 import base64
 import hashlib
+import io
 import os
 import re
+import tarfile
 import zipfile
 
-from setuptools import build_meta as _setuptools
+try:
+    from setuptools import build_meta as _setuptools
+except ImportError:
+    _setuptools = None
 
 
 def _setuptools_has_bdist_wheel():
+    if _setuptools is None:
+        return False
     try:
         import setuptools.command.bdist_wheel  # noqa: F401  (setuptools >= 70.1)
         return True
@@ -35,8 +44,9 @@ def _setuptools_has_bdist_wheel():
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-build_sdist = _setuptools.build_sdist
-get_requires_for_build_sdist = _setuptools.get_requires_for_build_sdist
+if _setuptools is not None:
+    build_sdist = _setuptools.build_sdist
+    get_requires_for_build_sdist = _setuptools.get_requires_for_build_sdist
 
 if _setuptools_has_bdist_wheel():
     build_wheel = _setuptools.build_wheel
@@ -161,3 +171,24 @@ else:
         """PEP 660: a wheel holding a .pth file that points at this tree."""
         return _write_wheel(wheel_directory, [("__editable__.essay.pth",
                                                (HERE + "\n").encode("utf-8"))])
+
+    if _setuptools is None:
+        def get_requires_for_build_sdist(config_settings=None):
+            return []
+
+        def build_sdist(sdist_directory, config_settings=None):
+            """A tarball of pyproject.toml, README.md, essay/ and _backend/."""
+            project, _, stem = _names()
+            names = ["pyproject.toml", "README.md"]
+            for sub in ("essay", "_backend"):
+                names += [sub + "/" + n for n in sorted(os.listdir(os.path.join(HERE, sub)))
+                          if n.endswith(".py") or n == "py.typed"]
+            path = os.path.join(sdist_directory, stem + ".tar.gz")
+            with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+                for n in names:
+                    tar.add(os.path.join(HERE, n), arcname=stem + "/" + n)
+                info = _metadata(project).encode("utf-8")
+                ti = tarfile.TarInfo(stem + "/PKG-INFO")
+                ti.size = len(info)
+                tar.addfile(ti, io.BytesIO(info))
+            return os.path.basename(path)
