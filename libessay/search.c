@@ -1046,7 +1046,7 @@ static bool slot_positions(slot *s)
             return false;
         s->n_pos += c->tf;
     }
-    if (s->n_terms > 1)
+    if (s->n_terms > 1 && s->n_pos > 1)
         qsort(s->pos, s->n_pos, sizeof(uint32_t), cmp_u32);
     return true;
 }
@@ -1390,7 +1390,8 @@ static int collect_marks(qctx *q, uint32_t doc, marks *m)
             }
         }
     }
-    qsort(m->pos, m->n, sizeof(uint32_t), cmp_u32);
+    if (m->n > 1)
+        qsort(m->pos, m->n, sizeof(uint32_t), cmp_u32);
     return 0;
 }
 
@@ -1632,7 +1633,8 @@ int essay_index_search(const essay_index *idx, const char *query, size_t len,
         rc = q.rc;
         goto done;
     }
-    qsort(heap, nheap, sizeof(rhit), cmp_hits);
+    if (nheap > 1)
+        qsort(heap, nheap, sizeof(rhit), cmp_hits);
     res = essay_calloc(1, sizeof *res);
     if (!res) {
         rc = q_oom(&q);
