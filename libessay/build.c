@@ -43,6 +43,14 @@ typedef struct worker_ctx {
     size_t n_toks, cap_toks;
     essay_buf arena;
     uint32_t max_pos;
+    uint32_t *map;         /* per-paragraph term map: group + 1 */
+    size_t cap_map;
+    struct tgroup *groups;
+    size_t cap_groups;
+    uint32_t *tgroup;      /* group of each token */
+    size_t cap_tgroup;
+    uint32_t *pos;         /* positions, grouped */
+    size_t cap_pos;
     int fail;
 } worker_ctx;
 
@@ -76,59 +84,95 @@ static int collect_tok(void *payload, const essay_token *t)
     return 0;
 }
 
-static int cmp_tok(const void *a, const void *b, void *arena)
-{
-    const tok_rec *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
-    if (x->len != y->len)
-        return x->len < y->len ? -1 : 1;
-    int c = memcmp((const char *)arena + x->off, (const char *)arena + y->off, x->len);
-    if (c)
-        return c;
-    return (x->pos > y->pos) - (x->pos < y->pos);
-}
+typedef struct tgroup {
+    uint64_t hash;
+    uint32_t off, len;  /* term bytes in the worker arena */
+    uint32_t count;     /* tokens, then the fill cursor */
+    uint32_t start;     /* first slot in the positions array */
+} tgroup;
 
-/* Output per paragraph: u32 doclen, u32 n_groups, then per group
- * u64 hash, u32 len, bytes[len], u32 tf, u32 pos[tf]. */
+/* Group one paragraph's tokens by term with a small hash map (tokens come
+ * in position order, so each group's positions come out sorted), then
+ * append: u32 doclen, u32 n_groups, then per group u64 hash, u32 len,
+ * bytes[len], u32 tf, u32 pos[tf]. */
 static int emit_para(worker_ctx *w, essay_buf *out)
 {
-    qsort_r(w->toks, w->n_toks, sizeof(tok_rec), cmp_tok, w->arena.data);
-    uint32_t head[2] = { w->max_pos, 0 };
-    size_t head_at = out->len;
-    if (essay_buf_put(out, head, sizeof head) != 0)
-        return ESSAY_ENOMEM;
-    size_t i = 0;
-    while (i < w->n_toks) {
-        size_t j = i + 1;
-        while (j < w->n_toks && w->toks[j].hash == w->toks[i].hash &&
-               w->toks[j].len == w->toks[i].len &&
-               memcmp(w->arena.data + w->toks[j].off, w->arena.data + w->toks[i].off,
-                      w->toks[i].len) == 0)
-            j++;
-        tok_rec *t = &w->toks[i];
-        uint32_t tf = 0;
-        size_t need = 8 + 4 + t->len + 4 + 4 * (j - i);
-        if (essay_buf_grow(out, need) != 0)
+    size_t n = w->n_toks, need = 16;
+    while (need < 2 * n)
+        need *= 2;
+    if (need > w->cap_map) {
+        uint32_t *m = essay_realloc(w->map, need * sizeof(uint32_t));
+        if (!m)
             return ESSAY_ENOMEM;
-        memcpy(out->data + out->len, &t->hash, 8);
-        memcpy(out->data + out->len + 8, &t->len, 4);
-        memcpy(out->data + out->len + 12, w->arena.data + t->off, t->len);
-        size_t tf_at = out->len + 12 + t->len;
-        uint32_t *pos = (uint32_t *)(void *)(out->data + tf_at + 4);
-        uint32_t last = UINT32_MAX;
-        for (size_t k = i; k < j; k++) {
-            if (w->toks[k].pos == last)
-                continue; /* the same term twice at one position */
-            last = w->toks[k].pos;
-            memcpy(&pos[tf++], &last, 4);
-        }
-        memcpy(out->data + tf_at, &tf, 4);
-        out->len = tf_at + 4 + 4 * (size_t)tf;
-        head[1]++;
-        i = j;
+        w->map = m;
+        w->cap_map = need;
     }
-    memcpy(out->data + head_at, head, sizeof head);
+    if (ESSAY_ARRAY_GROW(w->groups, w->cap_groups, n + 1) != 0 ||
+        ESSAY_ARRAY_GROW(w->tgroup, w->cap_tgroup, n + 1) != 0 ||
+        ESSAY_ARRAY_GROW(w->pos, w->cap_pos, n + 1) != 0)
+        return ESSAY_ENOMEM;
+    memset(w->map, 0, need * sizeof(uint32_t));
+    size_t mask = need - 1, ng = 0;
+    for (size_t i = 0; i < n; i++) {
+        const tok_rec *t = &w->toks[i];
+        size_t h = (size_t)t->hash & mask;
+        uint32_t g;
+        for (;;) {
+            uint32_t v = w->map[h];
+            if (v == 0) {
+                g = (uint32_t)ng++;
+                w->map[h] = g + 1;
+                tgroup *gr = &w->groups[g];
+                gr->hash = t->hash;
+                gr->off = t->off;
+                gr->len = t->len;
+                gr->count = 0;
+                break;
+            }
+            const tgroup *gr = &w->groups[v - 1];
+            if (gr->hash == t->hash && gr->len == t->len &&
+                memcmp(w->arena.data + gr->off, w->arena.data + t->off, t->len) == 0) {
+                g = v - 1;
+                break;
+            }
+            h = (h + 1) & mask;
+        }
+        w->tgroup[i] = g;
+        w->groups[g].count++;
+    }
+    uint32_t at = 0;
+    for (size_t g = 0; g < ng; g++) {
+        w->groups[g].start = at;
+        at += w->groups[g].count;
+        w->groups[g].count = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tgroup *gr = &w->groups[w->tgroup[i]];
+        uint32_t p = w->toks[i].pos;
+        if (gr->count > 0 && w->pos[gr->start + gr->count - 1] == p)
+            continue; /* the same term twice at one position */
+        w->pos[gr->start + gr->count++] = p;
+    }
+    size_t bytes = 8;
+    for (size_t g = 0; g < ng; g++)
+        bytes += 16 + w->groups[g].len + 4 * (size_t)w->groups[g].count;
+    if (essay_buf_grow(out, bytes) != 0)
+        return ESSAY_ENOMEM;
+    char *o = out->data + out->len;
+    uint32_t head[2] = { w->max_pos, (uint32_t)ng };
+    memcpy(o, head, 8);
+    o += 8;
+    for (size_t g = 0; g < ng; g++) {
+        const tgroup *gr = &w->groups[g];
+        memcpy(o, &gr->hash, 8);
+        memcpy(o + 8, &gr->len, 4);
+        memcpy(o + 12, w->arena.data + gr->off, gr->len);
+        o += 12 + gr->len;
+        memcpy(o, &gr->count, 4);
+        memcpy(o + 4, w->pos + gr->start, 4 * (size_t)gr->count);
+        o += 4 + 4 * (size_t)gr->count;
+    }
+    out->len += bytes;
     return 0;
 }
 
@@ -339,6 +383,10 @@ static void *worker_main(void *arg)
     }
     essay_analyzer_free(w.an);
     essay_free(w.toks);
+    essay_free(w.map);
+    essay_free(w.groups);
+    essay_free(w.tgroup);
+    essay_free(w.pos);
     essay_buf_free(&w.arena);
     return NULL;
 }
@@ -509,7 +557,7 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
-    essay_buf post = ESSAY_BUF_INIT, text = ESSAY_BUF_INIT;
+    essay_buf post = ESSAY_BUF_INIT, text = ESSAY_BUF_INIT, tstr = ESSAY_BUF_INIT;
     ef_meta meta;
     memset(&meta, 0, sizeof meta);
 
@@ -581,8 +629,12 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
         bterm *t = &b->terms[order[id]];
         ef_term *r = &recs[id];
         r->hash = t->hash;
-        r->str_off = (uint32_t)t->str_off;
+        /* term bytes in sorted order: the image does not depend on the
+         * order in which threads met the terms */
+        r->str_off = (uint32_t)tstr.len;
         r->str_len = (uint16_t)t->str_len;
+        if (essay_buf_put(&tstr, b->strs.data + t->str_off, t->str_len) != 0)
+            goto oom;
         r->kind = (uint8_t)b->strs.data[t->str_off];
         r->df = t->df;
         r->post_off = post.len;
@@ -609,7 +661,7 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
         { EF_PARA, b->paras, b->n_paras * sizeof(ef_para) },
         { EF_TERM, recs, b->n_terms * sizeof(ef_term) },
         { EF_HASH, hash, (n_slots + 1) * sizeof(uint32_t) },
-        { EF_TSTR, b->strs.data, b->strs.len },
+        { EF_TSTR, tstr.data, tstr.len },
         { EF_POST, post.data, post.len },
         { EF_TEXT, text.data, text.len },
     };
@@ -629,6 +681,7 @@ done:
     essay_free(arts);
     essay_buf_free(&post);
     essay_buf_free(&text);
+    essay_buf_free(&tstr);
     return rc;
 }
 
