@@ -565,6 +565,7 @@ static int icu_region(essay_analyzer *a, size_t s, size_t e)
             U16_APPEND_UNSAFE(a->u16, n, (UChar32)cp);
             i += k;
         }
+        a->map[n] = (int32_t)(i - s);
         if (i < e) {
             /* the region goes on: cut after the last safe character */
             int32_t cut = n;
@@ -594,6 +595,62 @@ static int icu_region(essay_analyzer *a, size_t s, size_t e)
         s = i;
     }
     return 0;
+}
+
+/*
+ * Positions mode (highlighting): the same positions and base tokens, with
+ * Han runs taken out of ICU's hands.  Pure Han words give one position per
+ * character whatever the dictionary says, and UAX #29 never joins a Han
+ * character with a neighbour except through Extend/Format/ZWJ, so a region
+ * without those and without kana (where Han+kana words get an extra
+ * position) can be split at Han runs: the runs are emitted directly and the
+ * rest goes through ICU as before.  Other regions take the full path.
+ */
+static bool needs_full_icu(const essay_analyzer *a, size_t s, size_t e)
+{
+    const char *t = a->text;
+    for (size_t i = s; i < e;) {
+        unsigned char c = (unsigned char)t[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp = decode(t + i, e - i, &k);
+        i += k;
+        if (essay_cp_is_han(cp))
+            continue;
+        if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
+            (cp >= 0xFF65 && cp <= 0xFF9F) || cp == 0x200D || cp == 0x200C)
+            return true;
+        int8_t ct = u_charType((UChar32)cp);
+        if (ct == U_NON_SPACING_MARK || ct == U_ENCLOSING_MARK ||
+            ct == U_COMBINING_SPACING_MARK || ct == U_FORMAT_CHAR)
+            return true;
+    }
+    return false;
+}
+
+static int icu_region_positions(essay_analyzer *a, size_t s, size_t e)
+{
+    if (needs_full_icu(a, s, e))
+        return icu_region(a, s, e);
+    const char *t = a->text;
+    size_t i = s;
+    while (i < e && !a->stop) {
+        size_t j = i, k;
+        bool han = essay_cp_is_han(decode(t + i, e - i, &k));
+        while (j < e) {
+            uint32_t cp = decode(t + j, e - j, &k);
+            if (essay_cp_is_han(cp) != han)
+                break;
+            j += k;
+        }
+        if (han ? emit_han(a, i, j, false) : icu_region(a, i, j))
+            break;
+        i = j;
+    }
+    return a->stop;
 }
 
 int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned flags,
@@ -650,7 +707,8 @@ int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned
             }
             p = next;
         }
-        if (icu_region(a, i, r))
+        if ((flags & ESSAY_ANALYZE_POSITIONS) ? icu_region_positions(a, i, r)
+                                              : icu_region(a, i, r))
             break;
         i = r;
     }

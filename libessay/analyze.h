@@ -15,6 +15,11 @@ typedef struct essay_analyzer essay_analyzer;
  * fast path can be compared with ICU token by token. */
 #define ESSAY_ANALYZE_NO_FASTPATH 0x100u
 
+/* Internal run flag (highlighting): only positions and base tokens (WORD,
+ * HAN_UNIGRAM, OTHER, with the same positions and offsets) need be right;
+ * Han runs skip dictionary segmentation, so HAN_WORD tokens are missing. */
+#define ESSAY_ANALYZE_POSITIONS 0x200u
+
 int essay_analyzer_new(essay_analyzer **out, essay_error *err);
 void essay_analyzer_free(essay_analyzer *a);
 

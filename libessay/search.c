@@ -1455,7 +1455,8 @@ static int highlight(qctx *q, uint32_t doc, essay_span **out, size_t *nout)
     }
     hl_ctx h = { &m, NULL, 0, 0, 0 };
     essay_error e;
-    rc = essay_analyzer_run(q->an, text, len, ESSAY_TOKENIZE_DOCUMENT, hl_tok, &h, &e);
+    rc = essay_analyzer_run(q->an, text, len, ESSAY_TOKENIZE_DOCUMENT | ESSAY_ANALYZE_POSITIONS,
+                            hl_tok, &h, &e);
     essay_free(m.pos);
     if (rc == HL_STOP)
         rc = 0;

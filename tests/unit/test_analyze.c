@@ -158,6 +158,80 @@ static void analyze_fastpath_equals_icu_real_text(void)
     free(text);
 }
 
+/* Highlighting analyzes in positions mode (Han runs skip the dictionary):
+ * its base tokens (WORD, HAN_UNIGRAM, OTHER) must be exactly the full
+ * analyzer's - same positions, same offsets - on real text. */
+static size_t base_tokens(const toks *ts, tok *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ts->n; i++) {
+        unsigned k = ts->v[i].flags & ESSAY_TOKEN_KIND_MASK;
+        if (k == ESSAY_TOKEN_WORD || k == ESSAY_TOKEN_HAN_UNIGRAM || k == ESSAY_TOKEN_OTHER)
+            out[n++] = ts->v[i];
+    }
+    return n;
+}
+
+static void positions_mode_case(const char *text, size_t len, const char *what)
+{
+    toks full = run(text, len, 0), pm = run(text, len, ESSAY_ANALYZE_POSITIONS);
+    tok *a = malloc((full.n + 1) * sizeof(tok)), *b = malloc((pm.n + 1) * sizeof(tok));
+    size_t na = base_tokens(&full, a), nb = base_tokens(&pm, b);
+    CHECK_INT(na, nb);
+    size_t bad = 0;
+    for (size_t i = 0; i < na && i < nb; i++)
+        if (a[i].pos != b[i].pos || a[i].start != b[i].start || a[i].end != b[i].end ||
+            strcmp(a[i].term, b[i].term) != 0) {
+            if (bad++ < 3)
+                fprintf(stderr, "  %s: token %zu differs: '%s' %zu-%zu@%u vs '%s' %zu-%zu@%u\n",
+                        what, i, a[i].term, a[i].start, a[i].end, a[i].pos, b[i].term, b[i].start,
+                        b[i].end, b[i].pos);
+        }
+    CHECK_INT(bad, 0);
+    free(a);
+    free(b);
+    free(full.v);
+    free(pm.v);
+}
+
+static void analyze_positions_mode_equals_full(void)
+{
+    const char *files[] = { "real/zh.txt", "real/bilingual.md", "real/en_man.txt" };
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        size_t len;
+        char *text = read_file(files[f], &len);
+        CHECK(text != NULL);
+        if (!text)
+            continue;
+        positions_mode_case(text, len, files[f]);
+        free(text);
+    }
+    const char *hard[] = { "数学AI数学 ＡＩ數學", "食べる数学", "数\xcc\x81学", "数\xe2\x80\x8d学",
+                           "第3章 3.14数 e-mail数 a_数 数_b", "数\xef\xbc\x8e学 ａ．ｂ",
+                           "Ελληνικά数学 русский數學", "😀数学😀", "〇々数" };
+    for (size_t i = 0; i < sizeof hard / sizeof *hard; i++)
+        positions_mode_case(hard[i], strlen(hard[i]), hard[i]);
+}
+
+/* Regression: a UTF-16 chunk that fills up exactly on a safe cut character
+ * used to be re-run forever (found by the real-text test). */
+static void analyze_chunk_boundary_on_cut_char(void)
+{
+    for (int shift = -2; shift <= 2; shift++) {
+        size_t n = (size_t)(32765 + shift);
+        char *t = malloc(3 * (n + 11) + 1), *o = t;
+        for (size_t i = 0; i < n; i++)
+            memcpy(o, "\xe4\xb8\xad", 3), o += 3; /* 中 */
+        memcpy(o, "\xe3\x80\x82", 3), o += 3;     /* 。 */
+        for (int i = 0; i < 10; i++)
+            memcpy(o, "\xe4\xb8\xad", 3), o += 3;
+        toks a = run(t, (size_t)(o - t), 0);
+        CHECK_INT(count_kind(&a, ESSAY_TOKEN_HAN_UNIGRAM), (long long)n + 10);
+        free(a.v);
+        free(t);
+    }
+}
+
 /* Random strings over the characters ICU's ASCII word rules single out. */
 static void analyze_fastpath_equals_icu_random_ascii(void)
 {
@@ -486,6 +560,8 @@ int main(int argc, char **argv)
         data_dir = argv[1];
     RUN(analyze_fastpath_equals_icu_random_ascii);
     RUN(analyze_fastpath_equals_icu_real_text);
+    RUN(analyze_positions_mode_equals_full);
+    RUN(analyze_chunk_boundary_on_cut_char);
     RUN(analyze_english_stems_and_exact);
     RUN(analyze_compounds);
     RUN(analyze_digits_and_decimals);
