@@ -212,7 +212,7 @@ typedef struct builder {
     const essay_corpus *corpus;
     bterm *terms;
     size_t n_terms, cap_terms;
-    uint32_t *slots; /* term index + 1 */
+    uint64_t *slots; /* hash high bits | term index + 1 */
     size_t n_slots;
     essay_buf strs;
     ef_para *paras;
@@ -229,17 +229,19 @@ typedef struct builder {
     uint64_t done_paras;
 } builder;
 
+/* Slots hold (hash high 32 bits << 32) | (term index + 1), so a probe
+ * rarely touches the term records (the build's hottest cache misses). */
 static int table_grow(builder *b)
 {
     size_t n = b->n_slots ? b->n_slots * 2 : 4096;
-    uint32_t *s = essay_calloc(n, sizeof(uint32_t));
+    uint64_t *s = essay_calloc(n, sizeof(uint64_t));
     if (!s)
         return ESSAY_ENOMEM;
     for (size_t i = 0; i < b->n_terms; i++) {
         size_t h = (size_t)b->terms[i].hash & (n - 1);
         while (s[h])
             h = (h + 1) & (n - 1);
-        s[h] = (uint32_t)(i + 1);
+        s[h] = (b->terms[i].hash & 0xFFFFFFFF00000000ull) | (uint64_t)(i + 1);
     }
     essay_free(b->slots);
     b->slots = s;
@@ -252,10 +254,15 @@ static bterm *term_get(builder *b, uint64_t hash, const char *bytes, uint32_t le
     if ((b->n_terms + 1) * 2 > b->n_slots && table_grow(b) != 0)
         return NULL;
     size_t mask = b->n_slots - 1, h = (size_t)hash & mask;
-    while (b->slots[h]) {
-        bterm *t = &b->terms[b->slots[h] - 1];
-        if (t->hash == hash && t->str_len == len && memcmp(b->strs.data + t->str_off, bytes, len) == 0)
-            return t;
+    uint64_t hi = hash & 0xFFFFFFFF00000000ull;
+    uint64_t v;
+    while ((v = b->slots[h]) != 0) {
+        if ((v & 0xFFFFFFFF00000000ull) == hi) {
+            bterm *t = &b->terms[(uint32_t)v - 1];
+            if (t->hash == hash && t->str_len == len &&
+                memcmp(b->strs.data + t->str_off, bytes, len) == 0)
+                return t;
+        }
         h = (h + 1) & mask;
     }
     if (b->n_terms >= UINT32_MAX - 1 || ESSAY_ARRAY_GROW(b->terms, b->cap_terms, b->n_terms + 1) != 0)
@@ -267,7 +274,7 @@ static bterm *term_get(builder *b, uint64_t hash, const char *bytes, uint32_t le
     t->str_len = len;
     if (essay_buf_put(&b->strs, bytes, len) != 0)
         return NULL;
-    b->slots[h] = (uint32_t)++b->n_terms;
+    b->slots[h] = hi | (uint64_t)++b->n_terms;
     return t;
 }
 
@@ -405,12 +412,16 @@ static int cmp_term_ids(const void *a, const void *b, void *ctx)
     return (x->str_len > y->str_len) - (x->str_len < y->str_len);
 }
 
+/* The BM25 tf factor as search computes it (quantized length), rounded
+ * up to float so that a block's maximum is a true upper bound. */
 static float tf_norm(const builder *b, uint32_t doc, uint32_t tf, const double *avgdl)
 {
     const ef_para *p = &b->paras[doc];
-    double dl = p->doclen, avg = avgdl[p->lang] > 0 ? avgdl[p->lang] : 1.0;
-    double k = EF_K1 * (1.0 - EF_B + EF_B * dl / avg);
-    return (float)(tf * (EF_K1 + 1.0) / (tf + k));
+    double avg = avgdl[p->lang] > 0 ? avgdl[p->lang] : 1.0;
+    double k = EF_K1 * (1.0 - EF_B + EF_B * ef_norm_length(ef_norm_code(p->doclen)) / avg);
+    double f = tf * (EF_K1 + 1.0) / (tf + k);
+    float r = (float)f;
+    return (double)r < f ? nextafterf(r, 2.0f * r + 1.0f) : r;
 }
 
 /* Re-encode one term's accumulated postings into the block format. */
@@ -558,6 +569,7 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
     essay_buf post = ESSAY_BUF_INIT, text = ESSAY_BUF_INIT, tstr = ESSAY_BUF_INIT;
+    uint8_t *norms = NULL;
     ef_meta meta;
     memset(&meta, 0, sizeof meta);
 
@@ -608,7 +620,14 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
     }
     double avgdl[2];
     for (int l = 0; l < 2; l++)
-        avgdl[l] = meta.n_lang[l] ? (double)meta.total_len[l] / (double)meta.n_lang[l] : 1.0;
+        avgdl[l] = meta.n_lang[l] && meta.total_len[l]
+                       ? (double)meta.total_len[l] / (double)meta.n_lang[l]
+                       : 1.0;
+    norms = essay_malloc(b->n_paras ? b->n_paras : 1);
+    if (!norms)
+        goto oom;
+    for (size_t o = 0; o < b->n_paras; o++)
+        norms[o] = (uint8_t)(b->paras[o].lang << 7 | ef_norm_code(b->paras[o].doclen));
 
     /* TERM, TSTR, HASH, POST */
     order = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
@@ -664,6 +683,7 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
         { EF_TSTR, tstr.data, tstr.len },
         { EF_POST, post.data, post.len },
         { EF_TEXT, text.data, text.len },
+        { EF_NORM, norms, b->n_paras },
     };
     rc = write_image(secs, ESSAY_ARRAY_LEN(secs), img, img_len);
     if (rc != 0)
@@ -682,6 +702,7 @@ done:
     essay_buf_free(&post);
     essay_buf_free(&text);
     essay_buf_free(&tstr);
+    essay_free(norms);
     return rc;
 }
 

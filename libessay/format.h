@@ -24,6 +24,8 @@
  *     HASH  u32 n_slots, u32 slot[n_slots] -- open addressing on XXH3-64,
  *                                           slot = term id + 1, 0 = empty
  *     POST  byte[]                       -- postings, see below
+ *     NORM  u8[n_paras]                  -- per paragraph: language << 7 |
+ *                                           quantized length (ef_norm_code)
  *
  *   article   := u64 id_off u64 path_off u32 id_len u32 path_len
  *                u32 first_para u16 n_en u16 n_zh u32 flags u32 line
@@ -75,6 +77,7 @@
 #define EF_TSTR EF_ID('T', 'S', 'T', 'R')
 #define EF_HASH EF_ID('H', 'A', 'S', 'H')
 #define EF_POST EF_ID('P', 'O', 'S', 'T')
+#define EF_NORM EF_ID('N', 'O', 'R', 'M')
 
 #define EF_KIND_STEM 'S'
 #define EF_KIND_EXACT 'X'
@@ -149,6 +152,34 @@ _Static_assert(sizeof(ef_skip) == 16, "ef_skip layout");
 /* BM25 parameters. */
 #define EF_K1 1.2
 #define EF_B 0.75
+
+/* Paragraph length (positions) quantized to 7 bits, as Lucene's norms:
+ * exact below 32, then 6 steps per doubling (about 12 % apart), capped.
+ * BM25 uses the length the code stands for, so one byte per paragraph
+ * is all scoring reads. */
+static inline uint8_t ef_norm_code(uint32_t dl)
+{
+    if (dl < 32)
+        return (uint8_t)dl;
+    unsigned c = 32;
+    double x = (double)dl / 32.0;
+    while (x >= 1.122462048309373 && c < 127) { /* 2^(1/6) */
+        x /= 1.122462048309373;
+        c++;
+    }
+    return (uint8_t)c;
+}
+
+static inline double ef_norm_length(uint8_t code)
+{
+    code &= 0x7F;
+    if (code < 32)
+        return code;
+    double x = 32.0;
+    for (unsigned c = 32; c < code; c++)
+        x *= 1.122462048309373;
+    return x;
+}
 
 /* ---- varints (LEB128, at most 5 bytes for a u32) ---- */
 static inline size_t ef_put_varint(uint8_t *out, uint32_t v)

@@ -79,10 +79,10 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
         if (XXH3_64bits_digest(&st) != tab_ck)
             return corrupt(err, name, 56, "header checksum mismatch");
     }
-    const uint8_t *sec[8] = { 0 };
-    uint64_t slen[8] = { 0 };
-    static const uint32_t ids[8] = { EF_META, EF_ARTS, EF_PARA, EF_TERM,
-                                     EF_HASH, EF_TSTR, EF_POST, EF_TEXT };
+    const uint8_t *sec[9] = { 0 };
+    uint64_t slen[9] = { 0 };
+    static const uint32_t ids[9] = { EF_META, EF_ARTS, EF_PARA, EF_TERM, EF_HASH,
+                                     EF_TSTR, EF_POST, EF_TEXT, EF_NORM };
     size_t table_end = EF_HEADER_SIZE + (size_t)nsec * EF_ENTRY_SIZE;
     for (uint32_t i = 0; i < nsec; i++) {
         const uint8_t *e = tab + (size_t)i * EF_ENTRY_SIZE;
@@ -97,7 +97,7 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
             return corrupt(err, name, at + 8, "section outside the file");
         if (!trusted && essay_checksum64(img + off, (size_t)l) != ck)
             return corrupt(err, name, off, "section checksum mismatch");
-        for (int k = 0; k < 8; k++)
+        for (int k = 0; k < 9; k++)
             if (ids[k] == id) {
                 if (sec[k])
                     return corrupt(err, name, at, "duplicate section");
@@ -105,7 +105,7 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
                 slen[k] = l;
             }
     }
-    for (int k = 0; k < 8; k++)
+    for (int k = 0; k < 9; k++)
         if (!sec[k])
             return corrupt(err, name, EF_HEADER_SIZE, "a required section is missing");
 
@@ -130,6 +130,7 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
     CHECK_COUNT(1, m->n_articles, sizeof(ef_article));
     CHECK_COUNT(2, m->n_paras, sizeof(ef_para));
     CHECK_COUNT(3, m->n_terms, sizeof(ef_term));
+    CHECK_COUNT(8, m->n_paras, 1);
 #undef CHECK_COUNT
     if (!bad && (m->n_lang[0] + m->n_lang[1] != m->n_paras || m->n_lang[0] > m->n_paras)) {
         bad = 1;
@@ -170,10 +171,14 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
     idx->post_len = (size_t)slen[6];
     idx->text = (const char *)sec[7];
     idx->text_len = (size_t)slen[7];
+    idx->norms = sec[8];
     for (int l = 0; l < 2; l++)
         idx->avgdl[l] = m->n_lang[l] && m->total_len[l]
                             ? (double)m->total_len[l] / (double)m->n_lang[l]
                             : 1.0;
+    for (int c = 0; c < 256; c++)
+        idx->norm_k[c] = EF_K1 * (1.0 - EF_B + EF_B * ef_norm_length((uint8_t)c) /
+                                                   idx->avgdl[c >> 7]);
     memcpy(idx->icu_version, img + 24, 15);
     memcpy(idx->unicode_version, img + 40, 15);
     UVersionInfo icu;

@@ -34,7 +34,9 @@ struct essay_index {
     uint32_t n_slots;
     const uint8_t *post;
     size_t post_len;
+    const uint8_t *norms;     /* lang << 7 | length code, per paragraph */
     double avgdl[2];
+    double norm_k[256];       /* BM25 k1 * (1 - b + b * dl / avgdl) per norm byte */
     char icu_version[16];
     char unicode_version[16];
 

@@ -1153,7 +1153,7 @@ static void advance(qctx *q, node *n, uint32_t target)
         return;
     case N_LANG: {
         uint32_t d = target;
-        while (d < q->idx->n_paras && q->idx->paras[d].lang != n->lang)
+        while (d < q->idx->n_paras && (q->idx->norms[d] >> 7) != n->lang)
             d++;
         n->doc = d < q->idx->n_paras ? d : END_DOC;
         return;
@@ -1226,9 +1226,7 @@ static void advance(qctx *q, node *n, uint32_t target)
 
 static double bm25(const qctx *q, double idf, uint32_t tf, uint32_t doc)
 {
-    const ef_para *p = &q->idx->paras[doc];
-    double avg = q->idx->avgdl[p->lang & 1];
-    double k = EF_K1 * (1.0 - EF_B + EF_B * (double)p->doclen / avg);
+    double k = q->idx->norm_k[q->idx->norms[doc]];
     return idf * (tf * (EF_K1 + 1.0)) / (tf + k);
 }
 
@@ -1522,6 +1520,57 @@ static void snippet(const char *text, size_t len, const essay_span *sp, size_t n
     *e_out = e;
 }
 
+/* Offer a scored paragraph to the top-k heap. */
+static inline void offer(const essay_index *idx, rhit *heap, size_t *nheap, size_t k, uint32_t d,
+                         double sc)
+{
+    /* the key (a paragraph record read) only when the hit may enter */
+    if (k == 0 || (*nheap == k && sc < heap[0].score))
+        return;
+    rhit h;
+    memset(&h, 0, sizeof h);
+    h.doc = d;
+    h.score = sc;
+    h.key_rank = idx->paras[d].key_rank;
+    if (*nheap < k) {
+        heap[(*nheap)++] = h;
+        heap_up(heap, *nheap - 1);
+    } else if (better(&h, &heap[0])) {
+        heap[0] = h;
+        heap_down(heap, *nheap, 0);
+    }
+}
+
+/* Top k of a one-term query, block by block (block-max pruning). */
+static void topk_single(qctx *q, node *n, rhit *heap, size_t *nheap, size_t k)
+{
+    cursor *c = &n->slots[0].curs[0];
+    if (c->bad || c->doc == END_DOC)
+        return;
+    double bonus_max = n->bonus_live ? n->bonus_idf * (EF_K1 + 1.0) : 0.0;
+    for (size_t b = 0; b < c->nblocks && !c->bad; b++) {
+        if (c->skips && *nheap == k && k > 0) {
+            double bound = n->idf * (double)skip_get(c, b).max_tfn * (1.0 + 1e-9) + bonus_max;
+            if (bound < heap[0].score)
+                continue;
+        }
+        if (!cur_load_block(c, b))
+            break;
+        while (cur_step(c)) {
+            uint32_t d = c->doc;
+            double sc = bm25(q, n->idf, c->tf, d);
+            if (n->bonus_live) {
+                cur_seek(&n->bonus_cur, d);
+                if (n->bonus_cur.doc == d)
+                    sc += bm25(q, n->bonus_idf, n->bonus_cur.tf, d);
+            }
+            offer(q->idx, heap, nheap, k, d, sc);
+        }
+    }
+    if (c->bad || n->bonus_cur.bad)
+        q->bad = true;
+}
+
 static void results_free_hits(rhit *h, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1602,28 +1651,25 @@ int essay_index_search(const essay_index *idx, const char *query, size_t len,
         rc = q_oom(&q);
         goto done;
     }
+    if (o.lang < 0 && root->type == N_LEAF && root->ns == 1 && root->slots[0].n_terms == 1) {
+        /* one term: the total is its df, and blocks whose best possible
+         * score cannot enter the top k are skipped undecoded */
+        total = root->slots[0].curs[0].t->df;
+        topk_single(&q, root, heap, &nheap, k);
+        goto ranked;
+    }
     advance(&q, root, 0);
     while (root->doc != END_DOC && !q.bad) {
         uint32_t d = root->doc;
-        if (o.lang < 0 || idx->paras[d].lang == o.lang) {
+        if (o.lang < 0 || (idx->norms[d] >> 7) == o.lang) {
             total++;
-            rhit h;
-            memset(&h, 0, sizeof h);
-            h.doc = d;
-            h.key_rank = idx->paras[d].key_rank;
-            h.score = score(&q, root);
-            if (nheap < k) {
-                heap[nheap++] = h;
-                heap_up(heap, nheap - 1);
-            } else if (k > 0 && better(&h, &heap[0])) {
-                heap[0] = h;
-                heap_down(heap, nheap, 0);
-            }
+            offer(idx, heap, &nheap, k, d, score(&q, root));
         }
         if (d == END_DOC - 1)
             break;
         advance(&q, root, d + 1);
     }
+ranked:
     for (size_t i = 0; i < q.n_all && !q.bad; i++) {
         node *n = q.all_leaves[i];
         for (size_t s = 0; s < n->ns; s++)

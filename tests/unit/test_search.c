@@ -937,6 +937,21 @@ static size_t run_oracle(const essay_index *idx, oracle *o, unsigned rounds)
             }
             (void)ic;
             CHECK_INT(essay_results_total(r), nw);
+            /* a top-10 (block-max pruning for one-term queries) is the
+             * head of the full ranking, scores and order included */
+            essay_search_options top = opt;
+            top.limit = 10;
+            essay_results *t10 = NULL;
+            CHECK_INT(essay_index_search(idx, query, SIZE_MAX, &top, &t10, &e), 0);
+            CHECK(t10 && essay_results_total(t10) == essay_results_total(r));
+            for (size_t k = 0; t10 && k < essay_results_count(t10); k++) {
+                essay_hit x, y;
+                essay_results_hit(t10, k, &x);
+                essay_results_hit(r, k, &y);
+                CHECK(x.score == y.score && x.lang == y.lang && x.para == y.para &&
+                      x.essay_len == y.essay_len && memcmp(x.essay, y.essay, x.essay_len) == 0);
+            }
+            essay_results_free(t10);
             int diff = memcmp(want, got, o->n) != 0;
             CHECK(!diff);
             if (diff || essay_results_total(r) != nw) {
