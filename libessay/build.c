@@ -227,6 +227,8 @@ typedef struct builder {
     essay_error err;
     const essay_build_options *opts;
     uint64_t done_paras;
+    const uint8_t *norms;  /* set by finish() before encoding */
+    double norm_k[256];
 } builder;
 
 /* Slots hold (hash high 32 bits << 32) | (term index + 1), so a probe
@@ -412,21 +414,19 @@ static int cmp_term_ids(const void *a, const void *b, void *ctx)
     return (x->str_len > y->str_len) - (x->str_len < y->str_len);
 }
 
-/* The BM25 tf factor as search computes it (quantized length), rounded
- * up to float so that a block's maximum is a true upper bound. */
-static float tf_norm(const builder *b, uint32_t doc, uint32_t tf, const double *avgdl)
+/* The BM25 tf factor as search computes it (quantized length, the same
+ * k table), rounded up to float so that a block's maximum is a true upper
+ * bound. */
+static float tf_norm(const builder *b, uint32_t doc, uint32_t tf)
 {
-    const ef_para *p = &b->paras[doc];
-    double avg = avgdl[p->lang] > 0 ? avgdl[p->lang] : 1.0;
-    double k = EF_K1 * (1.0 - EF_B + EF_B * ef_norm_length(ef_norm_code(p->doclen)) / avg);
+    double k = b->norm_k[b->norms[doc]];
     double f = tf * (EF_K1 + 1.0) / (tf + k);
     float r = (float)f;
     return (double)r < f ? nextafterf(r, 2.0f * r + 1.0f) : r;
 }
 
 /* Re-encode one term's accumulated postings into the block format. */
-static int encode_postings(const builder *b, const bterm *t, essay_buf *out,
-                           const double *avgdl)
+static int encode_postings(const builder *b, const bterm *t, essay_buf *out)
 {
     size_t nblocks = (t->df + EF_BLOCK - 1) / EF_BLOCK;
     /* First pass: split the accumulated stream at block boundaries. */
@@ -461,7 +461,7 @@ static int encode_postings(const builder *b, const bterm *t, essay_buf *out,
             memcpy(docs.data + docs.len, tmp, k);
             docs.len += k;
             base = doc;
-            float f = tf_norm(b, doc, tf, avgdl);
+            float f = tf_norm(b, doc, tf);
             if (f > mx)
                 mx = f;
             /* positions are already delta-coded: copy the tf varints */
@@ -628,6 +628,9 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
         goto oom;
     for (size_t o = 0; o < b->n_paras; o++)
         norms[o] = (uint8_t)(b->paras[o].lang << 7 | ef_norm_code(b->paras[o].doclen));
+    for (int nc = 0; nc < 256; nc++) /* the expression index.c uses, bit for bit */
+        b->norm_k[nc] = EF_K1 * (1.0 - EF_B + EF_B * ef_norm_length((uint8_t)nc) / avgdl[nc >> 7]);
+    b->norms = norms;
 
     /* TERM, TSTR, HASH, POST */
     order = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
@@ -657,7 +660,7 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
         r->kind = (uint8_t)b->strs.data[t->str_off];
         r->df = t->df;
         r->post_off = post.len;
-        rc = encode_postings(b, t, &post, avgdl);
+        rc = encode_postings(b, t, &post);
         if (rc != 0)
             goto fail;
         r->post_len = (uint32_t)(post.len - r->post_off);

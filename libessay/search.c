@@ -1547,7 +1547,22 @@ static void topk_single(qctx *q, node *n, rhit *heap, size_t *nheap, size_t k)
     cursor *c = &n->slots[0].curs[0];
     if (c->bad || c->doc == END_DOC)
         return;
-    double bonus_max = n->bonus_live ? n->bonus_idf * (EF_K1 + 1.0) : 0.0;
+    double bonus_max = 0.0;
+    if (n->bonus_live) {
+        /* the whole-word bonus is bounded by its own best block */
+        const cursor *bc = &n->bonus_cur;
+        double m = 0.0;
+        if (bc->skips) {
+            for (size_t b = 0; b < bc->nblocks; b++) {
+                double v = (double)skip_get(bc, b).max_tfn;
+                if (v > m)
+                    m = v;
+            }
+        } else {
+            m = EF_K1 + 1.0;
+        }
+        bonus_max = n->bonus_idf * m * (1.0 + 1e-9);
+    }
     for (size_t b = 0; b < c->nblocks && !c->bad; b++) {
         if (c->skips && *nheap == k && k > 0) {
             double bound = n->idf * (double)skip_get(c, b).max_tfn * (1.0 + 1e-9) + bonus_max;
