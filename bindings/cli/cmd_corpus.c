@@ -35,8 +35,13 @@ int load_corpus(const char *const *paths, size_t n_paths, essay_corpus **out)
                      : essay_corpus_default(out, &err);
     if (rc != ESSAY_OK)
         return lib_error(&err);
-    for (size_t i = 0; i < essay_corpus_warning_count(*out); i++)
+    /* A big corpus can raise thousands of warnings: show the first few and
+     * count the rest, so that stderr stays readable. */
+    size_t nw = essay_corpus_warning_count(*out), shown = nw > 20 ? 20 : nw;
+    for (size_t i = 0; i < shown; i++)
         lib_warning(essay_corpus_warning_at(*out, i));
+    if (nw > shown)
+        warnf("%zu more warnings not shown", nw - shown);
     return 0;
 }
 
