@@ -40,8 +40,11 @@ int load_corpus(const char *const *paths, size_t n_paths, essay_corpus **out)
     size_t nw = essay_corpus_warning_count(*out), shown = nw > 20 ? 20 : nw;
     for (size_t i = 0; i < shown; i++)
         lib_warning(essay_corpus_warning_at(*out, i));
-    if (nw > shown)
-        warnf("%zu more warnings not shown", nw - shown);
+    if (nw > shown) {
+        const essay_error *next = essay_corpus_warning_at(*out, shown);
+        errorf("%s: warning: %zu more warnings not shown", next->path[0] ? next->path : "corpus",
+               nw - shown);
+    }
     return 0;
 }
 
