@@ -79,6 +79,7 @@ struct essay_analyzer {
     bool any;                    /* a token was emitted */
     /* the last Han character, for bigrams across ICU words */
     bool han_have;
+    bool positions_only;        /* ESSAY_ANALYZE_POSITIONS: no stems, no EXACT */
     uint32_t han_cp;
     size_t han_start, han_end;
     uint32_t han_pos;
@@ -334,6 +335,8 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
         has_letter = !((unsigned char)a->fold[i] >= '0' && (unsigned char)a->fold[i] <= '9');
     const char *stem = a->fold;
     size_t stem_len = n;
+    if (a->positions_only) /* highlighting: positions and offsets are enough */
+        return emit(a, ESSAY_TOKEN_WORD, a->fold, n, start, end, pos);
     if (has_letter && n <= ESSAY_MAX_TOKEN_BYTES) {
         int rc = stem_word(a, a->fold, n, &stem, &stem_len);
         if (rc) {
@@ -668,6 +671,7 @@ int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned
     a->last_pos = 0;
     a->any = false;
     a->han_have = false;
+    a->positions_only = (flags & ESSAY_ANALYZE_POSITIONS) != 0;
 
     const unsigned char *t = (const unsigned char *)text;
     size_t i = 0;

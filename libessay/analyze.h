@@ -17,7 +17,8 @@ typedef struct essay_analyzer essay_analyzer;
 
 /* Internal run flag (highlighting): only positions and base tokens (WORD,
  * HAN_UNIGRAM, OTHER, with the same positions and offsets) need be right;
- * Han runs skip dictionary segmentation, so HAN_WORD tokens are missing. */
+ * Han runs skip dictionary segmentation, so HAN_WORD tokens are missing,
+ * and WORD terms are folded but not stemmed (no EXACT tokens). */
 #define ESSAY_ANALYZE_POSITIONS 0x200u
 
 int essay_analyzer_new(essay_analyzer **out, essay_error *err);

@@ -1541,6 +1541,46 @@ static inline void offer(const essay_index *idx, rhit *heap, size_t *nheap, size
     }
 }
 
+typedef struct bmax {
+    float v;
+    uint32_t b;
+} bmax;
+
+static void bmax_down(bmax *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && (h[l].v > h[m].v || (h[l].v == h[m].v && h[l].b < h[m].b)))
+            m = l;
+        if (r < n && (h[r].v > h[m].v || (h[r].v == h[m].v && h[r].b < h[m].b)))
+            m = r;
+        if (m == i)
+            return;
+        bmax t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* Score every doc of the cursor's loaded block into the top k. */
+static void single_block(qctx *q, node *n, cursor *c, rhit *heap, size_t *nheap, size_t k)
+{
+    while (cur_step(c)) {
+        uint32_t d = c->doc;
+        double sc = bm25(q, n->idf, c->tf, d);
+        if (n->bonus_live) {
+            /* blocks come in any order: the bonus cursor may need to go back */
+            if (n->bonus_cur.doc > d && !cur_init(&n->bonus_cur, q->idx, (size_t)n->bonus))
+                q->bad = true;
+            cur_seek(&n->bonus_cur, d);
+            if (n->bonus_cur.doc == d)
+                sc += bm25(q, n->bonus_idf, n->bonus_cur.tf, d);
+        }
+        offer(q->idx, heap, nheap, k, d, sc);
+    }
+}
+
 /* Top k of a one-term query, block by block (block-max pruning). */
 static void topk_single(qctx *q, node *n, rhit *heap, size_t *nheap, size_t k)
 {
@@ -1563,24 +1603,37 @@ static void topk_single(qctx *q, node *n, rhit *heap, size_t *nheap, size_t k)
         }
         bonus_max = n->bonus_idf * m * (1.0 + 1e-9);
     }
-    for (size_t b = 0; b < c->nblocks && !c->bad; b++) {
-        if (c->skips && *nheap == k && k > 0) {
-            double bound = n->idf * (double)skip_get(c, b).max_tfn * (1.0 + 1e-9) + bonus_max;
-            if (bound < heap[0].score)
-                continue;
+    if (!c->skips) {
+        if (cur_load_block(c, 0))
+            single_block(q, n, c, heap, nheap, k);
+    } else {
+        /* Visit blocks best first (a max-heap on the block maxima, popped
+         * lazily): the top k fills with high scores at once, and the first
+         * block whose bound cannot beat the k-th score ends the walk. */
+        size_t nb = c->nblocks;
+        bmax *bh = essay_malloc(nb * sizeof(bmax));
+        if (!bh) {
+            q_oom(q);
+            return;
         }
-        if (!cur_load_block(c, b))
-            break;
-        while (cur_step(c)) {
-            uint32_t d = c->doc;
-            double sc = bm25(q, n->idf, c->tf, d);
-            if (n->bonus_live) {
-                cur_seek(&n->bonus_cur, d);
-                if (n->bonus_cur.doc == d)
-                    sc += bm25(q, n->bonus_idf, n->bonus_cur.tf, d);
-            }
-            offer(q->idx, heap, nheap, k, d, sc);
+        for (size_t b = 0; b < nb; b++) {
+            bh[b].v = skip_get(c, b).max_tfn;
+            bh[b].b = (uint32_t)b;
         }
+        for (size_t i = nb / 2; i-- > 0;)
+            bmax_down(bh, nb, i);
+        while (nb > 0 && !c->bad) {
+            bmax top = bh[0];
+            bh[0] = bh[--nb];
+            bmax_down(bh, nb, 0);
+            double bound = n->idf * (double)top.v * (1.0 + 1e-9) + bonus_max;
+            if (*nheap == k && bound < heap[0].score)
+                break;
+            if (!cur_load_block(c, top.b))
+                break;
+            single_block(q, n, c, heap, nheap, k);
+        }
+        essay_free(bh);
     }
     if (c->bad || n->bonus_cur.bad)
         q->bad = true;

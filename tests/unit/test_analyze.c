@@ -181,7 +181,9 @@ static void positions_mode_case(const char *text, size_t len, const char *what)
     size_t bad = 0;
     for (size_t i = 0; i < na && i < nb; i++)
         if (a[i].pos != b[i].pos || a[i].start != b[i].start || a[i].end != b[i].end ||
-            strcmp(a[i].term, b[i].term) != 0) {
+            (a[i].flags & ESSAY_TOKEN_KIND_MASK) != (b[i].flags & ESSAY_TOKEN_KIND_MASK) ||
+            ((a[i].flags & ESSAY_TOKEN_KIND_MASK) != ESSAY_TOKEN_WORD &&
+             strcmp(a[i].term, b[i].term) != 0)) {
             if (bad++ < 3)
                 fprintf(stderr, "  %s: token %zu differs: '%s' %zu-%zu@%u vs '%s' %zu-%zu@%u\n",
                         what, i, a[i].term, a[i].start, a[i].end, a[i].pos, b[i].term, b[i].start,
