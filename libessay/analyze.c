@@ -473,13 +473,16 @@ static int emit_word(essay_analyzer *a, size_t s, size_t e)
             pure = essay_cp_is_han(cp);
         }
         if (!pure) {
-            /* Han with kana in one dictionary word (Japanese): the whole word,
-             * then its Han characters so Chinese substrings still match. */
-            size_t n = fold_utf8(a, t + s, e - s, a->fold);
-            if (emit(a, ESSAY_TOKEN_OTHER, a->fold, n, s, e, a->next_pos++))
+            /* Han with kana, a joiner or a mark in one word (Japanese, or
+             * decorated text): its Han characters first, so Chinese
+             * substrings still match and a pair with the character before
+             * keeps its (earlier) position; then the whole word. */
+            if (emit_han(a, s, e, false))
                 return a->stop;
+            size_t n = fold_utf8(a, t + s, e - s, a->fold);
+            return n ? emit(a, ESSAY_TOKEN_OTHER, a->fold, n, s, e, a->next_pos++) : 0;
         }
-        return emit_han(a, s, e, pure);
+        return emit_han(a, s, e, true);
     }
 
     bool latin = !other;

@@ -39,6 +39,7 @@ typedef struct cursor {
     uint32_t skip_pos;        /* position varints to skip before pp is current */
     size_t left;              /* docs left in the block after the current one */
     uint32_t doc, tf;
+    uint32_t ndocs;           /* paragraphs in the index: every doc is below */
     bool first;               /* next doc is the term's first (delta may be 0) */
     bool pos_done;            /* positions of the current doc were decoded */
     bool bad;
@@ -114,6 +115,10 @@ static bool cur_step(cursor *c)
     }
     c->first = false;
     c->doc += delta;
+    if (c->doc >= c->ndocs) {
+        cur_fail(c); /* a damaged list names a paragraph that does not exist */
+        return false;
+    }
     c->tf = tf;
     c->left--;
     return true;
@@ -124,6 +129,7 @@ static bool cur_init(cursor *c, const essay_index *idx, size_t term_id)
     memset(c, 0, sizeof *c);
     const ef_term *t = &idx->terms[term_id];
     c->t = t;
+    c->ndocs = (uint32_t)idx->n_paras;
     if (t->post_off > idx->post_len || t->post_len > idx->post_len - t->post_off || t->df == 0) {
         cur_fail(c);
         return false;

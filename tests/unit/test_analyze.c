@@ -234,6 +234,26 @@ static void analyze_chunk_boundary_on_cut_char(void)
     }
 }
 
+/* Regression (analyze_fuzzer): a Han character followed by a BOM, a joiner
+ * or a combining mark makes ICU return a mixed word; the pair with the
+ * character before must not come out after it with a smaller position. */
+static void analyze_han_then_format_char(void)
+{
+    const char *cases[] = { "\xe5\xad\xa6\xe8\x87\xba\xef\xbb\xbf", "\xe6\x95\xb0\xe5\xad\xa6\xe2\x80\x8d",
+                            "\xe6\x95\xb0\xe5\xad\xa6\xcc\x81\xe5\xae\xb6", "\xe5\xad\xa6\xe3\x81\xb9\xe3\x82\x8b" };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        toks ts = run_s(cases[i]);
+        check_invariants(&ts, cases[i], strlen(cases[i]));
+        for (size_t k = 1; k < ts.n; k++)
+            CHECK(ts.v[k].pos >= ts.v[k - 1].pos);
+        free(ts.v);
+    }
+    /* the pair across the mixed word is still there: 学台 */
+    toks ts = run_s(cases[0]);
+    CHECK(find(&ts, "\xe5\xad\xa6\xe8\x87\xba", ESSAY_TOKEN_HAN_BIGRAM, "\xe5\xad\xa6\xe5\x8f\xb0") != NULL);
+    free(ts.v);
+}
+
 /* Random strings over the characters ICU's ASCII word rules single out. */
 static void analyze_fastpath_equals_icu_random_ascii(void)
 {
@@ -564,6 +584,7 @@ int main(int argc, char **argv)
     RUN(analyze_fastpath_equals_icu_real_text);
     RUN(analyze_positions_mode_equals_full);
     RUN(analyze_chunk_boundary_on_cut_char);
+    RUN(analyze_han_then_format_char);
     RUN(analyze_english_stems_and_exact);
     RUN(analyze_compounds);
     RUN(analyze_digits_and_decimals);

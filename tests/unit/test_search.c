@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <unicode/ustring.h>
 #include <unicode/utrans.h>
 
 static const char *data_dir;
