@@ -410,7 +410,11 @@ ESSAY_API int essay_tokenize(const char *text, size_t len, unsigned flags,
 
 /** Longest query, in bytes. */
 #define ESSAY_MAX_QUERY_BYTES 4096u
-/** Most terms (words, Han characters, phrase words) in one query. */
+/** Most terms in one query: each English word (phrase words included)
+ *  counts one, a run of n Han characters counts n - 1 (its character
+ *  pairs; a single character counts one), each prefix counts one.  Also:
+ *  parentheses nest at most 32 deep, and a prefix may expand to at most
+ *  16,384 terms; beyond either, ESSAY_ELIMIT. */
 #define ESSAY_MAX_QUERY_TERMS 64u
 /** Most hits one search returns (limit 0 means "all", capped here). */
 #define ESSAY_MAX_RESULTS 100000u
