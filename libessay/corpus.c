@@ -74,6 +74,8 @@ typedef struct parse_state {
     const char *src;        /* text after the BOM */
     size_t len;
     size_t bom;             /* 3 when a BOM was skipped: offsets are into the file */
+    const size_t *rep;      /* lenient copy: offsets of its U+FFFD replacements */
+    size_t n_rep;
     essay_error *err;
     /* current essay */
     bool in_essay;
@@ -125,7 +127,21 @@ static int error_at(parse_state *ps, int code, const char *at, const char *fmt,
     uint32_t line, col;
     size_t off = (size_t)(at - ps->src);
     locate(ps->src, off, &line, &col);
-    return essay_error_set(ps->err, code, ps->path, line, col, off + ps->bom, fmt, detail);
+    /* In a lenient copy each U+FFFD (3 bytes) stands for 1 input byte:
+     * report the offset into the input. */
+    size_t lo = 0, hi = ps->n_rep;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ps->rep[mid] < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t input_off = off - 2 * lo;
+    if (lo > 0 && off < ps->rep[lo - 1] + 3)
+        input_off = ps->rep[lo - 1] - 2 * (lo - 1); /* inside a replacement */
+    return essay_error_set(ps->err, code, ps->path, line, col, input_off + ps->bom, fmt,
+                           detail);
 }
 
 static int add_warning(essay_corpus_builder *b, const char *path, uint32_t line,
@@ -416,16 +432,20 @@ static int parse_text(parse_state *ps)
 
 /* Lenient mode: a copy with every invalid byte replaced by U+FFFD. */
 static int replace_invalid(const char *src, size_t len, char **out, size_t *out_len,
-                           size_t *n_bad)
+                           size_t *n_bad, size_t **rep_out)
 {
     essay_buf o = ESSAY_BUF_INIT;
-    size_t bad = 0, i = 0;
+    size_t bad = 0, i = 0, cap_rep = 0;
+    size_t *rep = NULL;
     while (i < len) {
         size_t ok = essay_utf8_validate(src + i, len - i);
         if (essay_buf_put(&o, src + i, ok))
             goto oom;
         i += ok;
         if (i < len) {
+            if (ESSAY_ARRAY_GROW(rep, cap_rep, bad + 1))
+                goto oom;
+            rep[bad] = o.len;
             if (essay_buf_put(&o, "\xEF\xBF\xBD", 3))
                 goto oom;
             bad++;
@@ -437,9 +457,11 @@ static int replace_invalid(const char *src, size_t len, char **out, size_t *out_
     *out = o.data;
     *out_len = o.len - 1;
     *n_bad = bad;
+    *rep_out = rep;
     return 0;
 oom:
     essay_buf_free(&o);
+    essay_free(rep);
     return ESSAY_ENOMEM;
 }
 
@@ -481,6 +503,7 @@ int essay_corpus_builder_add(essay_corpus_builder *b, const char *text, size_t l
     const char *nul = memchr(ps.src, '\0', ps.len);
     size_t bad = essay_utf8_validate(ps.src, nul ? (size_t)(nul - ps.src) : ps.len);
     char *clean = NULL;
+    size_t *rep = NULL;
     int rc;
     if (nul && bad == (size_t)(nul - ps.src))
         return error_at(&ps, ESSAY_ESYNTAX, nul, "NUL byte in corpus text%s", "");
@@ -493,8 +516,10 @@ int essay_corpus_builder_add(essay_corpus_builder *b, const char *text, size_t l
     }
     if (bad < ps.len) {
         size_t clean_len, n_bad;
-        if (replace_invalid(ps.src, ps.len, &clean, &clean_len, &n_bad))
+        if (replace_invalid(ps.src, ps.len, &clean, &clean_len, &n_bad, &rep))
             return essay_fail(err, ESSAY_ENOMEM, "out of memory");
+        ps.rep = rep;
+        ps.n_rep = n_bad;
         /* a NUL after the first invalid byte is still an error */
         const char *nul2 = memchr(clean, '\0', clean_len);
         if (nul2) {
@@ -502,6 +527,7 @@ int essay_corpus_builder_add(essay_corpus_builder *b, const char *text, size_t l
             ps.len = clean_len;
             rc = error_at(&ps, ESSAY_ESYNTAX, nul2, "NUL byte in corpus text%s", "");
             essay_free(clean);
+            essay_free(rep);
             return rc;
         }
         ps.src = clean;
@@ -509,11 +535,13 @@ int essay_corpus_builder_add(essay_corpus_builder *b, const char *text, size_t l
         if (add_warning(b, p, 0, "%zu invalid UTF-8 byte%s replaced with U+FFFD",
                         n_bad, n_bad == 1 ? "" : "s")) {
             essay_free(clean);
+            essay_free(rep);
             return essay_fail(err, ESSAY_ENOMEM, "out of memory");
         }
     }
     rc = parse_text(&ps);
     essay_free(clean);
+    essay_free(rep);
     return rc;
 }
 

@@ -339,6 +339,22 @@ static void corpus_every_allocation_fails_cleanly(void)
     CHECK(i > 5);
 }
 
+/* Lenient mode: a later error's offset counts input bytes, not bytes of the
+ * copy where each invalid byte became a 3-byte U+FFFD (corpus_fuzzer). */
+static void corpus_lenient_error_offset(void)
+{
+    static const char t[] = "## 1. T\n\n\xff\xff\xff\x00";
+    essay_corpus_options o = ESSAY_CORPUS_OPTIONS_INIT;
+    o.flags = ESSAY_CORPUS_LENIENT;
+    essay_corpus *c = NULL;
+    essay_error e;
+    CHECK_INT(essay_corpus_parse(&c, t, sizeof t - 1, "x.md", &o, &e), ESSAY_ESYNTAX);
+    CHECK_INT(e.offset, 12);
+    CHECK_INT(e.line, 3);
+    CHECK_INT(e.column, 4);
+    CHECK(c == NULL);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -350,6 +366,7 @@ int main(int argc, char **argv)
     RUN(corpus_malformed_locations);
     RUN(corpus_duplicate_across_files);
     RUN(corpus_lenient_replaces_invalid);
+    RUN(corpus_lenient_error_offset);
     RUN(corpus_edge_inputs);
     RUN(corpus_limits);
     RUN(corpus_every_allocation_fails_cleanly);
