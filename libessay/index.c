@@ -149,7 +149,7 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
         if (bad)
             bad_at = (uint64_t)(sec[4] - img);
     }
-    if (!bad && (slen[7] == 0 || sec[7][slen[7] - 1] != 0)) {
+    if (!bad && slen[7] > 0 && sec[7][slen[7] - 1] != 0) { /* empty: an empty corpus */
         bad = 1;
         bad_at = (uint64_t)(sec[7] - img);
     }
