@@ -1783,7 +1783,7 @@ ranked:
         if (h->pair != EF_NO_PAIR) {
             const ef_para *a = &idx->paras[h->doc], *b;
             if (h->pair >= idx->n_paras || (b = &idx->paras[h->pair], b->article != a->article) ||
-                b->index != a->index || b->lang == a->lang) {
+                b->index != a->index || (b->lang & 1) == (a->lang & 1)) {
                 q.bad = true; /* a pair must be the same paragraph of the other language */
                 break;
             }
