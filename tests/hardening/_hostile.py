@@ -15,8 +15,9 @@ DATA = os.environ.get("ESSAY_TEST_DATA", os.path.join(HERE, "..", "data"))
 BILINGUAL = os.path.join(DATA, "real", "bilingual.md")
 MIXED = os.path.join(DATA, "good", "mixed.md")
 SANITIZED = bool(os.environ.get("ESSAY_SANITIZED"))
-#: Each hostile input must be answered within this many seconds.  Measured
-#: times are printed at the end of each test class.
+#: Each hostile input should be answered within this many seconds.  Tests
+#: never assert on wall-clock time: the slowest measured run is printed at
+#: the end of each test class against this figure; HANG is the only limit.
 BUDGET = float(os.environ.get("ESSAY_HOSTILE_SECONDS") or (5.0 if SANITIZED else 1.0))
 #: Hang guard: far above BUDGET, so a hang is reported as such.
 HANG = 60
