@@ -628,8 +628,7 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
         goto oom;
     for (size_t o = 0; o < b->n_paras; o++)
         norms[o] = (uint8_t)(b->paras[o].lang << 7 | ef_norm_code(b->paras[o].doclen));
-    for (int nc = 0; nc < 256; nc++) /* the expression index.c uses, bit for bit */
-        b->norm_k[nc] = EF_K1 * (1.0 - EF_B + EF_B * ef_norm_length((uint8_t)nc) / avgdl[nc >> 7]);
+    ef_norm_table(b->norm_k, avgdl);
     b->norms = norms;
 
     /* TERM, TSTR, HASH, POST */

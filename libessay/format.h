@@ -181,6 +181,15 @@ static inline double ef_norm_length(uint8_t code)
     return x;
 }
 
+/* The BM25 length factor k1 * (1 - b + b * dl / avgdl) for each norm byte
+ * (language << 7 | length code).  The build (block maxima) and the reader
+ * (scores) both fill their table here, so the two agree bit for bit. */
+static inline void ef_norm_table(double k[256], const double avgdl[2])
+{
+    for (int c = 0; c < 256; c++)
+        k[c] = EF_K1 * (1.0 - EF_B + EF_B * ef_norm_length((uint8_t)c) / avgdl[c >> 7]);
+}
+
 /* ---- varints (LEB128, at most 5 bytes for a u32) ---- */
 static inline size_t ef_put_varint(uint8_t *out, uint32_t v)
 {

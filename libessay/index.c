@@ -176,9 +176,7 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
         idx->avgdl[l] = m->n_lang[l] && m->total_len[l]
                             ? (double)m->total_len[l] / (double)m->n_lang[l]
                             : 1.0;
-    for (int c = 0; c < 256; c++)
-        idx->norm_k[c] = EF_K1 * (1.0 - EF_B + EF_B * ef_norm_length((uint8_t)c) /
-                                                   idx->avgdl[c >> 7]);
+    ef_norm_table(idx->norm_k, idx->avgdl);
     memcpy(idx->icu_version, img + 24, 15);
     memcpy(idx->unicode_version, img + 40, 15);
     UVersionInfo icu;
