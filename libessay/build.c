@@ -32,6 +32,11 @@ typedef struct tok_rec {
     uint32_t pos;
 } tok_rec;
 
+/* Every English word token ('S', its stem) is followed by its exact form
+ * ('X') at the same position.  The exact forms get no postings of their
+ * own: each stem position records which of the stem's forms stood there
+ * (format.h), which saves a third of all postings. */
+
 typedef struct chunk {
     size_t first, end;  /* paragraph ordinals */
     essay_buf out;      /* grouped output, see emit_para() */
@@ -50,7 +55,8 @@ typedef struct worker_ctx {
     uint32_t *tgroup;      /* group of each token */
     size_t cap_tgroup;
     uint32_t *pos;         /* positions, grouped */
-    size_t cap_pos;
+    uint32_t *twin;        /* per 'S' position: the group of its 'X' form */
+    size_t cap_pos, cap_twin;
     int fail;
 } worker_ctx;
 
@@ -61,7 +67,9 @@ static char kind_byte(unsigned flags)
     case ESSAY_TOKEN_HAN_WORD: return EF_KIND_HANWORD;
     case ESSAY_TOKEN_HAN_UNIGRAM: return EF_KIND_UNI;
     case ESSAY_TOKEN_HAN_BIGRAM: return EF_KIND_BI;
-    default: return EF_KIND_EXACT;
+    case ESSAY_TOKEN_EXACT: return EF_KIND_EXACT;
+    case ESSAY_TOKEN_COMPOUND: return EF_KIND_COMPOUND;
+    default: return EF_KIND_OTHER;
     }
 }
 
@@ -74,6 +82,10 @@ static int collect_tok(void *payload, const essay_token *t)
     if (essay_buf_putc(&w->arena, kind_byte(t->flags)) != 0 ||
         essay_buf_put(&w->arena, t->term, t->term_len) != 0)
         return ESSAY_ENOMEM;
+    if ((t->flags & ESSAY_TOKEN_KIND_MASK) == ESSAY_TOKEN_EXACT &&
+        (w->n_toks == 0 || w->arena.data[w->toks[w->n_toks - 1].off] != EF_KIND_STEM ||
+         w->toks[w->n_toks - 1].pos != t->position))
+        return ESSAY_EINVAL; /* the analyzer's contract: an exact form follows its word */
     tok_rec *r = &w->toks[w->n_toks++];
     r->off = (uint32_t)off;
     r->len = (uint32_t)(t->term_len + 1);
@@ -94,7 +106,8 @@ typedef struct tgroup {
 /* Group one paragraph's tokens by term with a small hash map (tokens come
  * in position order, so each group's positions come out sorted), then
  * append: u32 doclen, u32 n_groups, then per group u64 hash, u32 len,
- * bytes[len], u32 tf, u32 pos[tf]. */
+ * bytes[len], u32 tf, u32 pos[tf], and for a stem ('S') u32 twin[tf]: the
+ * group of the exact form at each position. */
 static int emit_para(worker_ctx *w, essay_buf *out)
 {
     size_t n = w->n_toks, need = 16;
@@ -109,7 +122,8 @@ static int emit_para(worker_ctx *w, essay_buf *out)
     }
     if (ESSAY_ARRAY_GROW(w->groups, w->cap_groups, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->tgroup, w->cap_tgroup, n + 1) != 0 ||
-        ESSAY_ARRAY_GROW(w->pos, w->cap_pos, n + 1) != 0)
+        ESSAY_ARRAY_GROW(w->pos, w->cap_pos, n + 1) != 0 ||
+        ESSAY_ARRAY_GROW(w->twin, w->cap_twin, n + 1) != 0)
         return ESSAY_ENOMEM;
     memset(w->map, 0, need * sizeof(uint32_t));
     size_t mask = need - 1, ng = 0;
@@ -151,11 +165,16 @@ static int emit_para(worker_ctx *w, essay_buf *out)
         uint32_t p = w->toks[i].pos;
         if (gr->count > 0 && w->pos[gr->start + gr->count - 1] == p)
             continue; /* the same term twice at one position */
+        w->twin[gr->start + gr->count] =
+            i + 1 < n && w->arena.data[w->toks[i + 1].off] == EF_KIND_EXACT ? w->tgroup[i + 1]
+                                                                             : UINT32_MAX;
         w->pos[gr->start + gr->count++] = p;
     }
     size_t bytes = 8;
     for (size_t g = 0; g < ng; g++)
-        bytes += 16 + w->groups[g].len + 4 * (size_t)w->groups[g].count;
+        bytes += 16 + w->groups[g].len +
+                 (w->arena.data[w->groups[g].off] == EF_KIND_STEM ? 8 : 4) *
+                     (size_t)w->groups[g].count;
     if (essay_buf_grow(out, bytes) != 0)
         return ESSAY_ENOMEM;
     char *o = out->data + out->len;
@@ -171,6 +190,10 @@ static int emit_para(worker_ctx *w, essay_buf *out)
         memcpy(o, &gr->count, 4);
         memcpy(o + 4, w->pos + gr->start, 4 * (size_t)gr->count);
         o += 4 + 4 * (size_t)gr->count;
+        if (w->arena.data[gr->off] == EF_KIND_STEM) {
+            memcpy(o, w->twin + gr->start, 4 * (size_t)gr->count);
+            o += 4 * (size_t)gr->count;
+        }
     }
     out->len += bytes;
     return 0;
@@ -187,6 +210,8 @@ static int analyze_chunk(worker_ctx *w, const essay_corpus *c, chunk *ch, essay_
                                     collect_tok, w, err);
         if (rc == ESSAY_ENOMEM)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while analyzing");
+        if (rc == ESSAY_EINVAL)
+            return essay_fail(err, ESSAY_EINVAL, "internal error: an exact form without its word");
         if (rc != 0)
             return rc;
         rc = emit_para(w, &ch->out);
@@ -205,7 +230,12 @@ typedef struct bterm {
     uint32_t df;
     uint32_t last_doc;
     uint32_t len, cap;
-    uint8_t *buf;   /* varint doc delta, tf, position deltas */
+    uint8_t *buf;   /* varint doc delta, tf, then per position varint delta
+                     * (and for a stem, varint variant) */
+    uint32_t base;  /* 'X': its stem's index + 1 */
+    uint32_t var;   /* 'X': variant number in order of appearance (later
+                     * renumbered by bytes); 'S': number of variants */
+    uint32_t len2;  /* 'S': canonical numbers handed out so far */
 } bterm;
 
 typedef struct builder {
@@ -218,6 +248,10 @@ typedef struct builder {
     ef_para *paras;
     size_t n_paras;
     uint64_t n_postings, n_positions;
+    uint32_t *gterm;      /* apply scratch: term index of each group */
+    size_t cap_gterm;
+    uint32_t *xterms;     /* every 'X' term, in order of appearance */
+    size_t n_x, cap_x;
     /* threading */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -251,10 +285,11 @@ static int table_grow(builder *b)
     return 0;
 }
 
-static bterm *term_get(builder *b, uint64_t hash, const char *bytes, uint32_t len)
+/* Index of the term (added when new), or -1 when out of memory. */
+static int64_t term_get(builder *b, uint64_t hash, const char *bytes, uint32_t len)
 {
     if ((b->n_terms + 1) * 2 > b->n_slots && table_grow(b) != 0)
-        return NULL;
+        return -1;
     size_t mask = b->n_slots - 1, h = (size_t)hash & mask;
     uint64_t hi = hash & 0xFFFFFFFF00000000ull;
     uint64_t v;
@@ -263,26 +298,29 @@ static bterm *term_get(builder *b, uint64_t hash, const char *bytes, uint32_t le
             bterm *t = &b->terms[(uint32_t)v - 1];
             if (t->hash == hash && t->str_len == len &&
                 memcmp(b->strs.data + t->str_off, bytes, len) == 0)
-                return t;
+                return (uint32_t)v - 1;
         }
         h = (h + 1) & mask;
     }
     if (b->n_terms >= UINT32_MAX - 1 || ESSAY_ARRAY_GROW(b->terms, b->cap_terms, b->n_terms + 1) != 0)
-        return NULL;
+        return -1;
     bterm *t = &b->terms[b->n_terms];
     memset(t, 0, sizeof *t);
     t->hash = hash;
     t->str_off = b->strs.len;
     t->str_len = len;
     if (essay_buf_put(&b->strs, bytes, len) != 0)
-        return NULL;
+        return -1;
     b->slots[h] = hi | (uint64_t)++b->n_terms;
-    return t;
+    return (int64_t)b->n_terms - 1;
 }
 
-static int term_append(bterm *t, uint32_t doc, const uint32_t *pos, uint32_t tf)
+/* Append one paragraph's occurrences to a term: doc delta, tf, position
+ * deltas, and for a stem the variant (provisional number) at each. */
+static int term_append(bterm *t, uint32_t doc, const uint32_t *pos, const uint32_t *var,
+                       uint32_t tf)
 {
-    size_t need = (size_t)t->len + 10 + 5 * (size_t)tf;
+    size_t need = (size_t)t->len + 10 + (var ? 10 : 5) * (size_t)tf;
     if (need > UINT32_MAX)
         return ESSAY_ELIMIT;
     if (need > t->cap) {
@@ -306,6 +344,8 @@ static int term_append(bterm *t, uint32_t doc, const uint32_t *pos, uint32_t tf)
         memcpy(&p, &pos[i], 4);
         o += ef_put_varint(o, p - last);
         last = p;
+        if (var)
+            o += ef_put_varint(o, var[i]);
     }
     t->len = (uint32_t)(o - t->buf);
     t->last_doc = doc;
@@ -315,33 +355,91 @@ static int term_append(bterm *t, uint32_t doc, const uint32_t *pos, uint32_t tf)
 
 static int apply_chunk(builder *b, chunk *ch, essay_error *err)
 {
-    const uint8_t *p = (const uint8_t *)ch->out.data, *end = p + ch->out.len;
+    const uint8_t *p = (const uint8_t *)ch->out.data;
+    uint32_t vbuf[256];
     for (size_t o = ch->first; o < ch->end; o++) {
         uint32_t head[2];
         memcpy(head, p, sizeof head);
         p += sizeof head;
         b->paras[o].doclen = head[0];
+        if (ESSAY_ARRAY_GROW(b->gterm, b->cap_gterm, (size_t)head[1] + 1) != 0)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+        /* Pass 1: the term of every group (exact forms get their df). */
+        const uint8_t *g0 = p;
         for (uint32_t g = 0; g < head[1]; g++) {
             uint64_t hash;
             uint32_t len, tf;
             memcpy(&hash, p, 8);
             memcpy(&len, p + 8, 4);
-            const char *bytes = (const char *)p + 12;
+            memcpy(&tf, p + 12 + len, 4);
+            int64_t id = term_get(b, hash, (const char *)p + 12, len);
+            if (id < 0)
+                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+            b->gterm[g] = (uint32_t)id;
+            bool stem = p[12] == EF_KIND_STEM;
+            if (p[12] == EF_KIND_EXACT)
+                b->terms[id].df++;
+            p += 16 + len + (stem ? 8 : 4) * (size_t)tf;
+        }
+        /* Pass 2: postings, in group order. */
+        p = g0;
+        for (uint32_t g = 0; g < head[1]; g++) {
+            uint32_t len, tf;
+            memcpy(&len, p + 8, 4);
             memcpy(&tf, p + 12 + len, 4);
             const uint32_t *pos = (const uint32_t *)(const void *)(p + 16 + len);
-            bterm *t = term_get(b, hash, bytes, len);
-            if (!t)
-                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-            int rc = term_append(t, (uint32_t)o, pos, tf);
+            bool stem = p[12] == EF_KIND_STEM;
+            uint32_t id = b->gterm[g];
+            int rc = 0;
+            if (stem) {
+                /* the variant of each position: which exact form stood there */
+                const uint8_t *tw = p + 16 + len + 4 * (size_t)tf;
+                uint32_t *var = tf <= 256 ? vbuf : essay_malloc(tf * sizeof(uint32_t));
+                if (!var)
+                    return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+                for (uint32_t i = 0; i < tf && rc == 0; i++) {
+                    uint32_t tg;
+                    memcpy(&tg, tw + 4 * (size_t)i, 4);
+                    if (tg >= head[1]) {
+                        rc = ESSAY_EINVAL;
+                        break;
+                    }
+                    bterm *x = &b->terms[b->gterm[tg]];
+                    if (x->base == 0) {
+                        if (b->terms[id].var >= (1u << EF_MAX_VBITS))
+                            rc = ESSAY_ELIMIT;
+                        else if (ESSAY_ARRAY_GROW(b->xterms, b->cap_x, b->n_x + 1) != 0)
+                            rc = ESSAY_ENOMEM;
+                        else {
+                            x->base = id + 1;
+                            x->var = b->terms[id].var++;
+                            b->xterms[b->n_x++] = b->gterm[tg];
+                        }
+                    } else if (x->base != id + 1) {
+                        rc = ESSAY_EINVAL; /* one exact form, two stems */
+                    }
+                    var[i] = x->var;
+                }
+                if (rc == 0)
+                    rc = term_append(&b->terms[id], (uint32_t)o, pos, var, tf);
+                if (var != vbuf)
+                    essay_free(var);
+            } else if (p[12] != EF_KIND_EXACT) {
+                rc = term_append(&b->terms[id], (uint32_t)o, pos, NULL, tf);
+            }
             if (rc != 0)
-                return essay_fail(err, rc, rc == ESSAY_ENOMEM ? "out of memory while indexing"
-                                                              : "a term's postings exceed 4 GiB");
-            b->n_postings++;
-            b->n_positions += tf;
-            p += 16 + len + 4 * (size_t)tf;
+                return essay_fail(err, rc,
+                                  rc == ESSAY_ENOMEM   ? "out of memory while indexing"
+                                  : rc == ESSAY_ELIMIT ? "a word has more than 65536 forms, or "
+                                                         "a term's postings exceed 4 GiB"
+                                                       : "internal error: inconsistent word forms");
+            if (p[12] != EF_KIND_EXACT) {
+                b->n_postings++;
+                b->n_positions += tf;
+            }
+            p += 16 + len + (stem ? 8 : 4) * (size_t)tf;
         }
     }
-    (void)end;
     essay_buf_free(&ch->out);
     return 0;
 }
@@ -396,6 +494,7 @@ static void *worker_main(void *arg)
     essay_free(w.groups);
     essay_free(w.tgroup);
     essay_free(w.pos);
+    essay_free(w.twin);
     essay_buf_free(&w.arena);
     return NULL;
 }
@@ -425,11 +524,13 @@ static float tf_norm(const builder *b, uint32_t doc, uint32_t tf)
     return (double)r < f ? nextafterf(r, 2.0f * r + 1.0f) : r;
 }
 
-/* Re-encode one term's accumulated postings into the block format. */
-static int encode_postings(const builder *b, const bterm *t, essay_buf *out)
+/* Re-encode one term's accumulated postings into the block format.  For a
+ * stem, `remap` turns provisional variant numbers into canonical ones and
+ * `vbits` is their width (0: one form, no variants stored). */
+static int encode_postings(const builder *b, const bterm *t, bool stem, const uint32_t *remap,
+                           unsigned vbits, essay_buf *out)
 {
     size_t nblocks = (t->df + EF_BLOCK - 1) / EF_BLOCK;
-    /* First pass: split the accumulated stream at block boundaries. */
     essay_buf docs = ESSAY_BUF_INIT, pos = ESSAY_BUF_INIT;
     ef_skip *skips = NULL;
     int rc = ESSAY_ENOMEM;
@@ -453,25 +554,27 @@ static int encode_postings(const builder *b, const bterm *t, essay_buf *out)
             ef_get_varint(&p, end, &delta);
             ef_get_varint(&p, end, &tf);
             doc += delta;
-            uint8_t tmp[10];
-            if (essay_buf_grow(&docs, 10) != 0)
+            if (essay_buf_grow(&docs, 16) != 0 || essay_buf_grow(&pos, (size_t)tf * 10) != 0)
                 goto done;
-            size_t k = ef_put_varint(tmp, doc - base);
-            k += ef_put_varint(tmp + k, tf);
-            memcpy(docs.data + docs.len, tmp, k);
+            uint8_t *o = (uint8_t *)docs.data + docs.len;
+            uint64_t fold = ((uint64_t)(doc - base) << 1) | (tf == 1);
+            size_t k = ef_put_varint64(o, fold);
+            if (tf != 1)
+                k += ef_put_varint(o + k, tf);
             docs.len += k;
             base = doc;
             float f = tf_norm(b, doc, tf);
             if (f > mx)
                 mx = f;
-            /* positions are already delta-coded: copy the tf varints */
-            const uint8_t *ps = p;
+            o = (uint8_t *)pos.data + pos.len;
             for (uint32_t i = 0; i < tf; i++) {
-                uint32_t v;
+                uint32_t v = 0, var = 0;
                 ef_get_varint(&p, end, &v);
+                if (stem)
+                    ef_get_varint(&p, end, &var);
+                o += ef_put_varint64(o, ((uint64_t)v << vbits) | (vbits ? remap[var] : 0));
             }
-            if (essay_buf_put(&pos, ps, (size_t)(p - ps)) != 0)
-                goto done;
+            pos.len = (size_t)(o - (uint8_t *)pos.data);
         }
         prev_block_last = doc;
         if (skips) {
@@ -564,7 +667,7 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
 {
     const essay_corpus *c = b->corpus;
     int rc = ESSAY_ENOMEM;
-    uint32_t *order = NULL;
+    uint32_t *order = NULL, *rank = NULL, *remap = NULL, *roff = NULL;
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
@@ -610,12 +713,12 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
     }
     /* key ranks: essays in id order, then language, then paragraph */
     {
-        uint32_t rank = 0;
+        uint32_t kr = 0;
         for (size_t k = 0; k < c->n_articles; k++) {
             const essay_article *a = &c->articles[c->by_id[k]];
             for (int l = 0; l < 2; l++)
                 for (uint32_t j = 0; j < a->n_para[l]; j++)
-                    b->paras[a->para[l][j].ordinal].key_rank = rank++;
+                    b->paras[a->para[l][j].ordinal].key_rank = kr++;
         }
     }
     double avgdl[2];
@@ -633,12 +736,38 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
 
     /* TERM, TSTR, HASH, POST */
     order = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
+    rank = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
     recs = essay_calloc(b->n_terms ? b->n_terms : 1, sizeof(ef_term));
-    if (!order || !recs)
+    remap = essay_malloc((b->n_x ? b->n_x : 1) * sizeof(uint32_t));
+    roff = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
+    if (!order || !rank || !recs || !remap || !roff)
         goto oom;
     for (size_t i = 0; i < b->n_terms; i++)
         order[i] = (uint32_t)i;
     qsort_r(order, b->n_terms, sizeof(uint32_t), cmp_term_ids, b);
+    for (size_t id = 0; id < b->n_terms; id++)
+        rank[order[id]] = (uint32_t)id;
+    /* Variants: a stem's exact forms numbered by their bytes (their order
+     * in the sorted term list), so the image does not depend on the order
+     * in which the forms were met.  remap[roff[stem] + provisional] is the
+     * canonical number; an exact form's own number lands in its var. */
+    {
+        uint32_t at = 0;
+        for (size_t i = 0; i < b->n_terms; i++) {
+            roff[i] = at;
+            if (b->strs.data[b->terms[i].str_off] == EF_KIND_STEM)
+                at += b->terms[i].var;
+        }
+        for (size_t id = 0; id < b->n_terms; id++) {
+            bterm *x = &b->terms[order[id]];
+            if (b->strs.data[x->str_off] != EF_KIND_EXACT || x->base == 0)
+                continue;
+            bterm *st = &b->terms[x->base - 1];
+            uint32_t canon = st->len2++;
+            remap[roff[x->base - 1] + x->var] = canon;
+            x->var = canon;
+        }
+    }
     size_t n_slots = 16;
     while (n_slots < b->n_terms + b->n_terms / 2 + 1)
         n_slots *= 2;
@@ -658,11 +787,23 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
             goto oom;
         r->kind = (uint8_t)b->strs.data[t->str_off];
         r->df = t->df;
-        r->post_off = post.len;
-        rc = encode_postings(b, t, &post);
-        if (rc != 0)
-            goto fail;
-        r->post_len = (uint32_t)(post.len - r->post_off);
+        if (r->kind == EF_KIND_EXACT) {
+            /* no postings: its stem's, filtered by variant */
+            r->post_off = t->base ? rank[t->base - 1] : 0;
+            r->post_len = t->var;
+        } else {
+            unsigned vbits = 0;
+            if (r->kind == EF_KIND_STEM)
+                while (t->var > 1 && ((t->var - 1) >> vbits) != 0)
+                    vbits++;
+            r->vbits = (uint8_t)vbits;
+            r->post_off = post.len;
+            rc = encode_postings(b, t, r->kind == EF_KIND_STEM, remap + roff[order[id]], vbits,
+                                 &post);
+            if (rc != 0)
+                goto fail;
+            r->post_len = (uint32_t)(post.len - r->post_off);
+        }
         essay_free(t->buf); /* keep the peak down */
         t->buf = NULL;
         size_t h = (size_t)t->hash & (n_slots - 1);
@@ -698,6 +839,9 @@ fail:
                                            : "the index exceeds a format limit");
 done:
     essay_free(order);
+    essay_free(rank);
+    essay_free(remap);
+    essay_free(roff);
     essay_free(recs);
     essay_free(hash);
     essay_free(arts);
@@ -714,6 +858,8 @@ static void builder_free(builder *b)
         essay_free(b->terms[i].buf);
     essay_free(b->terms);
     essay_free(b->slots);
+    essay_free(b->gterm);
+    essay_free(b->xterms);
     essay_buf_free(&b->strs);
     essay_free(b->paras);
     if (b->chunks)

@@ -32,7 +32,13 @@
  *   para      := u64 text_off u32 text_len u32 article u32 pair u32 doclen
  *                u32 key_rank u16 index u8 lang u8 flags
  *   term      := u64 hash u64 post_off u32 post_len u32 df u32 str_off
- *                u16 str_len u8 kind u8 reserved
+ *                u16 str_len u8 kind u8 vbits
+ *                -- kind 'X' (exact form of an English word) has no postings
+ *                   of its own: post_off = the term id of its stem ('S'),
+ *                   post_len = its variant number among the stem's forms
+ *                   (forms sorted by bytes), df = its own paragraph count.
+ *                   An 'S' term with vbits > 0 carries the variant of every
+ *                   position (below); vbits <= EF_MAX_VBITS.
  *
  *   postings (one term, post_len bytes at post_off):
  *     df <= BLOCK: varint pos_len  docs  positions           -- one block
@@ -40,14 +46,16 @@
  *     skip      := u32 last_doc u32 doc_off u32 pos_off f32 max_tfn
  *                  (offsets from the end of the skip table; max_tfn is the
  *                   block's largest BM25 tf factor, for block-max pruning)
- *     docs      := per doc: varint doc_delta varint tf  (first delta is from
- *                  the previous block's last doc, or from 0)
- *     positions := per doc: tf varints, deltas from the previous position
- *                  (first from 0)
+ *     docs      := per doc: varint64 (doc_delta << 1 | tf == 1), then
+ *                  varint tf (>= 2) unless that low bit is set  (the first
+ *                  delta is from the previous block's last doc, or from 0)
+ *     positions := per doc: tf varint64s (delta << vbits | variant), the
+ *                  delta from the previous position (the first from 0)
  *
  * Term kinds (first byte of a term): 'S' English stem, 'X' exact folded
- * form (also compounds and other scripts), 'W' Han dictionary word,
- * 'U' Han character, 'B' Han character pair.
+ * form of an English word, 'C' whole compound (systemd.service), 'O' word
+ * of another script, 'W' Han dictionary word, 'U' Han character, 'B' Han
+ * character pair.
  *
  * Evolution: readers reject unknown format versions (ESSAY_EVERSION) and
  * ignore sections they do not know.  Incremental updates will add more
@@ -61,11 +69,12 @@
 #include "essay_int.h"
 
 #define EF_MAGIC "ESSAYIX"        /* 7 chars + NUL = 8 bytes */
-#define EF_VERSION 1u
+#define EF_VERSION 2u
 #define EF_HEADER_SIZE 64u
 #define EF_ENTRY_SIZE 32u
 #define EF_BLOCK 128u
 #define EF_NO_PAIR 0xFFFFFFFFu
+#define EF_MAX_VBITS 16u
 
 #define EF_ID(a, b, c, d) \
     ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
@@ -81,6 +90,8 @@
 
 #define EF_KIND_STEM 'S'
 #define EF_KIND_EXACT 'X'
+#define EF_KIND_COMPOUND 'C'
+#define EF_KIND_OTHER 'O'
 #define EF_KIND_HANWORD 'W'
 #define EF_KIND_UNI 'U'
 #define EF_KIND_BI 'B'
@@ -130,7 +141,7 @@ typedef struct ef_term {
     uint32_t str_off;
     uint16_t str_len;
     uint8_t kind;
-    uint8_t reserved;
+    uint8_t vbits;   /* 'S': bits of the variant in each position */
 } ef_term;
 
 typedef struct ef_skip {
@@ -219,6 +230,43 @@ static inline bool ef_get_varint(const uint8_t **p, const uint8_t *end, uint32_t
         if (shift == 28 && b > 0x0F)
             return false;
         r |= (uint32_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            *p = s;
+            return true;
+        }
+    }
+    return false;
+}
+
+static inline size_t ef_put_varint64(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+/* Decode at *p (< end), at most 10 bytes.  False on truncation/overflow. */
+static inline bool ef_get_varint64(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    const uint8_t *s = *p;
+    if (ESSAY_LIKELY(s < end && s[0] < 0x80)) {
+        *v = s[0];
+        *p = s + 1;
+        return true;
+    }
+    uint64_t r = 0;
+    for (unsigned shift = 0; shift < 70; shift += 7) {
+        if (s >= end)
+            return false;
+        uint8_t b = *s++;
+        if (shift == 63 && b > 0x01)
+            return false;
+        r |= (uint64_t)(b & 0x7F) << shift;
         if (!(b & 0x80)) {
             *v = r;
             *p = s;

@@ -38,7 +38,11 @@ typedef struct cursor {
     const uint8_t *pp, *pend; /* positions of the current block */
     uint32_t skip_pos;        /* position varints to skip before pp is current */
     size_t left;              /* docs left in the block after the current one */
-    uint32_t doc, tf;
+    uint32_t doc, tf;         /* tf: positions that pass the variant filter */
+    uint32_t rawtf;           /* positions stored for the current doc */
+    unsigned vbits;           /* variant bits in each position ('S' terms) */
+    bool filter;              /* only positions with variant in [vlo, vhi] */
+    uint32_t vlo, vhi;
     uint32_t ndocs;           /* paragraphs in the index: every doc is below */
     bool first;               /* next doc is the term's first (delta may be 0) */
     bool pos_done;            /* positions of the current doc were decoded */
@@ -93,43 +97,121 @@ static bool cur_load_block(cursor *c, size_t b)
     c->skip_pos = 0;
     c->left = n;
     c->doc = b ? skip_get(c, b - 1).last_doc : 0;
-    c->tf = 0;
+    c->tf = c->rawtf = 0;
     c->first = b == 0;
     c->pos_done = false;
     return true;
 }
 
-/* Move to the next doc of the current block; false at the block's end. */
-static bool cur_step(cursor *c)
+/* Move to the next stored doc of the current block; false at its end. */
+static bool cur_step_raw(cursor *c)
 {
     if (c->left == 0)
         return false;
     if (!c->pos_done)
-        c->skip_pos += c->tf;
+        c->skip_pos += c->rawtf;
     c->pos_done = false;
-    uint32_t delta, tf;
-    if (!ef_get_varint(&c->dp, c->dend, &delta) || !ef_get_varint(&c->dp, c->dend, &tf) ||
-        tf == 0 || (delta == 0 && !c->first) || delta > END_DOC - 1 - c->doc) {
+    uint64_t fold;
+    uint32_t tf = 1;
+    if (!ef_get_varint64(&c->dp, c->dend, &fold) ||
+        (!(fold & 1) && (!ef_get_varint(&c->dp, c->dend, &tf) || tf < 2))) {
+        cur_fail(c);
+        return false;
+    }
+    uint64_t delta = fold >> 1;
+    if ((delta == 0 && !c->first) || delta > (uint64_t)(END_DOC - 1 - c->doc) ||
+        c->skip_pos > UINT32_MAX - tf) {
         cur_fail(c);
         return false;
     }
     c->first = false;
-    c->doc += delta;
+    c->doc += (uint32_t)delta;
     if (c->doc >= c->ndocs) {
         cur_fail(c); /* a damaged list names a paragraph that does not exist */
         return false;
     }
-    c->tf = tf;
+    c->tf = c->rawtf = tf;
     c->left--;
     return true;
 }
 
-static bool cur_init(cursor *c, const essay_index *idx, size_t term_id)
+/* Skip the position varints of earlier docs: pp then starts the current
+ * doc's positions. */
+static bool cur_sync_positions(cursor *c)
+{
+    while (c->skip_pos > 0) {
+        uint64_t v;
+        if (!ef_get_varint64(&c->pp, c->pend, &v)) {
+            cur_fail(c);
+            return false;
+        }
+        c->skip_pos--;
+    }
+    return true;
+}
+
+/* Move to the next doc of the current block that has a wanted variant;
+ * false at the block's end.  tf counts the wanted positions. */
+static bool cur_step(cursor *c)
+{
+    for (;;) {
+        if (!cur_step_raw(c))
+            return false;
+        if (!c->filter)
+            return true;
+        if (!cur_sync_positions(c))
+            return false;
+        const uint8_t *q = c->pp;
+        uint32_t n = 0;
+        uint64_t mask = ((uint64_t)1 << c->vbits) - 1;
+        for (uint32_t i = 0; i < c->rawtf; i++) {
+            uint64_t v;
+            if (!ef_get_varint64(&q, c->pend, &v)) {
+                cur_fail(c);
+                return false;
+            }
+            uint64_t var = v & mask;
+            n += var >= c->vlo && var <= c->vhi;
+        }
+        if (n > 0) {
+            c->tf = n;
+            return true; /* pp still starts this doc's positions */
+        }
+        c->pp = q;  /* consumed */
+        c->pos_done = true;
+    }
+}
+
+/* Cursor on the postings of term `term_id`, keeping only the positions
+ * whose variant is in [vlo, vhi] when the term carries variants and the
+ * range does not cover them all.  An exact form ('X') reads its stem's
+ * postings filtered by its own variant. */
+static bool cur_init_range(cursor *c, const essay_index *idx, size_t term_id, uint32_t vlo,
+                           uint32_t vhi)
 {
     memset(c, 0, sizeof *c);
     const ef_term *t = &idx->terms[term_id];
     c->t = t;
     c->ndocs = (uint32_t)idx->n_paras;
+    if (t->kind == EF_KIND_EXACT) {
+        const ef_term *st = t->post_off < idx->n_terms ? &idx->terms[t->post_off] : NULL;
+        if (!st || st->kind != EF_KIND_STEM || st->vbits > EF_MAX_VBITS ||
+            (uint64_t)t->post_len >> st->vbits != 0 || t->df == 0 || t->df > st->df) {
+            cur_fail(c);
+            return false;
+        }
+        vlo = vhi = t->post_len;
+        t = st;
+        c->t = t;
+    }
+    c->vbits = t->kind == EF_KIND_STEM ? t->vbits : 0;
+    if (c->vbits > EF_MAX_VBITS) {
+        cur_fail(c);
+        return false;
+    }
+    c->filter = c->vbits > 0 && (vlo > 0 || (uint64_t)vhi < ((uint64_t)1 << c->vbits) - 1);
+    c->vlo = vlo;
+    c->vhi = vhi;
     if (t->post_off > idx->post_len || t->post_len > idx->post_len - t->post_off || t->df == 0) {
         cur_fail(c);
         return false;
@@ -160,11 +242,31 @@ static bool cur_init(cursor *c, const essay_index *idx, size_t term_id)
     }
     if (!cur_load_block(c, 0))
         return false;
-    if (!cur_step(c)) {
-        cur_fail(c);
-        return false;
+    if (!c->filter) {
+        if (!cur_step(c)) {
+            cur_fail(c);
+            return false;
+        }
+        return true;
     }
-    return true;
+    /* the first doc with a wanted variant may lie in any block */
+    for (;;) {
+        if (cur_step(c))
+            return true;
+        if (c->bad)
+            return false;
+        if (!c->skips || c->blk + 1 >= c->nblocks) {
+            c->doc = END_DOC; /* no wanted variant: a damaged term */
+            return true;
+        }
+        if (!cur_load_block(c, c->blk + 1))
+            return false;
+    }
+}
+
+static bool cur_init(cursor *c, const essay_index *idx, size_t term_id)
+{
+    return cur_init_range(c, idx, term_id, 0, UINT32_MAX);
 }
 
 /* First doc >= target (END_DOC at the end or on damage). */
@@ -224,26 +326,37 @@ static void cur_seek(cursor *c, uint32_t target)
     }
 }
 
-/* Decode the current doc's positions into out[tf].  False on damage. */
+/* Decode the current doc's positions (the wanted ones) into out[tf].
+ * False on damage. */
 static bool cur_positions(cursor *c, uint32_t *out)
 {
-    while (c->skip_pos > 0) {
-        uint32_t v;
-        if (!ef_get_varint(&c->pp, c->pend, &v)) {
+    if (!cur_sync_positions(c))
+        return false;
+    uint64_t p = 0, mask = ((uint64_t)1 << c->vbits) - 1;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->rawtf; i++) {
+        uint64_t v;
+        if (!ef_get_varint64(&c->pp, c->pend, &v)) {
             cur_fail(c);
             return false;
         }
-        c->skip_pos--;
+        uint64_t d = v >> c->vbits, var = v & mask;
+        if ((i > 0 && d == 0) || d > END_DOC - p) {
+            cur_fail(c);
+            return false;
+        }
+        p += d;
+        if (!c->filter || (var >= c->vlo && var <= c->vhi)) {
+            if (n >= c->tf) {
+                cur_fail(c);
+                return false;
+            }
+            out[n++] = (uint32_t)p;
+        }
     }
-    uint32_t p = 0;
-    for (uint32_t i = 0; i < c->tf; i++) {
-        uint32_t v;
-        if (!ef_get_varint(&c->pp, c->pend, &v) || (i > 0 && v == 0) || v > END_DOC - p) {
-            cur_fail(c);
-            return false;
-        }
-        p += v;
-        out[i] = p;
+    if (n != c->tf) {
+        cur_fail(c);
+        return false;
     }
     c->pos_done = true; /* the next step must not skip them again */
     return true;
@@ -251,8 +364,17 @@ static bool cur_positions(cursor *c, uint32_t *out)
 
 /* ---- query tree ---------------------------------------------------------- */
 
+/* One term of a slot: postings of term `id`, restricted to the variants
+ * [vlo, vhi] (the exact forms a prefix matched among a stem's forms). */
+typedef struct sterm {
+    uint32_t id;
+    uint32_t vlo, vhi;
+    uint32_t df;      /* paragraphs it matches, for idf */
+    bool df_sum;      /* df is a sum over merged forms, not exact */
+} sterm;
+
 typedef struct slot {
-    uint32_t *terms;  /* term ids; none: the slot matches nothing */
+    sterm *terms;     /* none: the slot matches nothing */
     cursor *curs;
     size_t n_terms;
     uint32_t rel;     /* position relative to the phrase start */
@@ -439,23 +561,35 @@ static int64_t lookup_kind(const qctx *q, char kind, const char *term, size_t le
     return essay_index_lookup(q->idx, key, len + 1);
 }
 
-static int slot_add_term(qctx *q, slot *s, uint32_t id, size_t *cap)
+static int slot_add_term(qctx *q, slot *s, uint32_t id, uint32_t vlo, uint32_t vhi, uint32_t df,
+                         size_t *cap)
 {
     if (s->n_terms == *cap) {
         size_t nc = *cap ? *cap * 2 : 1;
-        uint32_t *t = qalloc(q, nc * sizeof(uint32_t));
+        sterm *t = qalloc(q, nc * sizeof(sterm));
         if (!t)
             return q_oom(q);
         if (s->n_terms)
-            memcpy(t, s->terms, s->n_terms * sizeof(uint32_t));
+            memcpy(t, s->terms, s->n_terms * sizeof(sterm));
         s->terms = t;
         *cap = nc;
     }
-    s->terms[s->n_terms++] = id;
+    s->terms[s->n_terms++] = (sterm){ id, vlo, vhi, df, false };
     return 0;
 }
 
-/* Terms whose bytes start with key[0..klen): a range of the sorted list. */
+static int cmp_sterm(const void *a, const void *b)
+{
+    const sterm *x = a, *y = b;
+    if (x->id != y->id)
+        return (x->id > y->id) - (x->id < y->id);
+    return (x->vlo > y->vlo) - (x->vlo < y->vlo);
+}
+
+/* Terms whose bytes start with key[0..klen): a range of the sorted list.
+ * Exact forms of one stem become one filtered cursor on the stem: the
+ * forms that share a prefix are consecutive among the stem's forms (they
+ * are numbered in byte order), so a variant range covers them. */
 static int expand_prefix(qctx *q, slot *s, const char *key, size_t klen, size_t off)
 {
     const essay_index *idx = q->idx;
@@ -474,17 +608,41 @@ static int expand_prefix(qctx *q, slot *s, const char *key, size_t klen, size_t 
         else
             hi = mid;
     }
-    size_t cap = 0;
+    size_t cap = 0, n = 0;
     for (size_t id = lo; id < idx->n_terms; id++) {
         size_t tl;
         const char *t = essay_index_term_str(idx, id, &tl);
         if (!t || tl < klen || memcmp(t, key, klen) != 0)
             break;
-        if (s->n_terms >= MAX_PREFIX_TERMS)
+        if (n++ >= MAX_PREFIX_TERMS)
             return q_error(q, ESSAY_ELIMIT, off,
                            "prefix '%s*' matches too many terms; make it longer", key + 1);
-        if (slot_add_term(q, s, (uint32_t)id, &cap) != 0)
+        const ef_term *et = &idx->terms[id];
+        if (et->kind == EF_KIND_EXACT && et->post_off < idx->n_terms) {
+            if (slot_add_term(q, s, (uint32_t)et->post_off, et->post_len, et->post_len, et->df,
+                              &cap) != 0)
+                return q->rc;
+        } else if (slot_add_term(q, s, (uint32_t)id, 0, UINT32_MAX, et->df, &cap) != 0) {
             return q->rc;
+        }
+    }
+    if (s->n_terms > 1) {
+        /* merge the forms of each stem into one variant range */
+        qsort(s->terms, s->n_terms, sizeof(sterm), cmp_sterm);
+        size_t w = 0;
+        for (size_t i = 0; i < s->n_terms; i++) {
+            if (w > 0 && s->terms[w - 1].id == s->terms[i].id &&
+                s->terms[w - 1].vhi != UINT32_MAX && s->terms[i].vhi != UINT32_MAX) {
+                sterm *m = &s->terms[w - 1];
+                if (s->terms[i].vhi > m->vhi)
+                    m->vhi = s->terms[i].vhi;
+                m->df = m->df + s->terms[i].df < m->df ? UINT32_MAX : m->df + s->terms[i].df;
+                m->df_sum = true;
+                continue;
+            }
+            s->terms[w++] = s->terms[i];
+        }
+        s->n_terms = w;
     }
     return 0;
 }
@@ -600,7 +758,9 @@ static int make_leaf(qctx *q, size_t off, size_t len, bool quoted, bool prefix, 
             }
         } else {
             prev_pair = false;
-            kind = t->kind == ESSAY_TOKEN_WORD ? EF_KIND_STEM : EF_KIND_EXACT;
+            kind = t->kind == ESSAY_TOKEN_WORD    ? EF_KIND_STEM
+                   : t->kind == ESSAY_TOKEN_OTHER ? EF_KIND_OTHER
+                                                  : EF_KIND_EXACT;
         }
         if (++q->n_terms > ESSAY_MAX_QUERY_TERMS) {
             rc = q_error(q, ESSAY_ELIMIT, off + t->start, "%s",
@@ -608,7 +768,7 @@ static int make_leaf(qctx *q, size_t off, size_t len, bool quoted, bool prefix, 
             goto out;
         }
         bool last = p == npos - 1 || (s->width == 2 && p + 1 == npos - 1);
-        if (prefix && last && kind == EF_KIND_EXACT) {
+        if (prefix && last && (kind == EF_KIND_EXACT || kind == EF_KIND_OTHER)) {
             char key[ESSAY_MAX_TOKEN_BYTES + 2];
             key[0] = kind;
             memcpy(key + 1, t->term, t->len);
@@ -620,7 +780,8 @@ static int make_leaf(qctx *q, size_t off, size_t len, bool quoted, bool prefix, 
         } else {
             int64_t id = lookup_kind(q, kind, t->term, t->len);
             size_t cap = 0;
-            if (id >= 0 && slot_add_term(q, s, (uint32_t)id, &cap) != 0) {
+            if (id >= 0 && slot_add_term(q, s, (uint32_t)id, 0, UINT32_MAX,
+                                         q->idx->terms[id].df, &cap) != 0) {
                 rc = q->rc;
                 goto out;
             }
@@ -962,9 +1123,10 @@ static void leaf_prepare(qctx *q, node *n)
         }
         double df = 0;
         for (size_t t = 0; t < sl->n_terms; t++) {
-            if (!cur_init(&sl->curs[t], idx, sl->terms[t]))
+            const sterm *st = &sl->terms[t];
+            if (!cur_init_range(&sl->curs[t], idx, st->id, st->vlo, st->vhi))
                 q->bad = true;
-            df += idx->terms[sl->terms[t]].df;
+            df += st->df;
         }
         idf += idf_of(q, df < 1 ? 1 : df);
     }
@@ -981,12 +1143,12 @@ static void leaf_prepare(qctx *q, node *n)
         size_t v = n->order[i], j = i;
         double dv = 0, dj;
         for (size_t t = 0; t < n->slots[v].n_terms; t++)
-            dv += idx->terms[n->slots[v].terms[t]].df;
+            dv += n->slots[v].terms[t].df;
         while (j > 0) {
             dj = 0;
             const slot *o = &n->slots[n->order[j - 1]];
             for (size_t t = 0; t < o->n_terms; t++)
-                dj += idx->terms[o->terms[t]].df;
+                dj += o->terms[t].df;
             if (dj <= dv)
                 break;
             n->order[j] = n->order[j - 1];
@@ -1355,7 +1517,8 @@ static int collect_marks(qctx *q, uint32_t doc, marks *m)
             bool any = false;
             for (size_t t = 0; t < sl->n_terms; t++) {
                 cursor *c = &sl->curs[t];
-                if (!cur_init(c, q->idx, sl->terms[t])) {
+                const sterm *st = &sl->terms[t];
+                if (!cur_init_range(c, q->idx, st->id, st->vlo, st->vhi)) {
                     q->bad = true;
                     continue;
                 }
@@ -1725,10 +1888,11 @@ int essay_index_search(const essay_index *idx, const char *query, size_t len,
         rc = q_oom(&q);
         goto done;
     }
-    if (o.lang < 0 && root->type == N_LEAF && root->ns == 1 && root->slots[0].n_terms == 1) {
+    if (o.lang < 0 && root->type == N_LEAF && root->ns == 1 && root->slots[0].n_terms == 1 &&
+        !root->slots[0].terms[0].df_sum) {
         /* one term: the total is its df, and blocks whose best possible
          * score cannot enter the top k are skipped undecoded */
-        total = root->slots[0].curs[0].t->df;
+        total = root->slots[0].terms[0].df;
         topk_single(&q, root, heap, &nheap, k);
         goto ranked;
     }
