@@ -446,6 +446,19 @@ typedef struct essay_build_options {
 ESSAY_API int essay_index_build(essay_index **out, const essay_corpus *corpus,
                                 const essay_build_options *opts, essay_error *err);
 
+/**
+ * Build the index of `corpus` straight into the file `path`, atomically
+ * (as essay_index_save()), without holding the index in memory: the text
+ * and the postings are streamed to the file as they are written.  For
+ * large corpora this needs far less memory than essay_index_build() and
+ * essay_index_save(); the file is byte-identical to what they would write.
+ * Open it with essay_index_open().
+ * @return ESSAY_OK, ESSAY_EINVAL, ESSAY_ENOMEM, ESSAY_EICU, ESSAY_ELIMIT,
+ *         ESSAY_EIO (the old file, if any, is then left as it was).
+ */
+ESSAY_API int essay_index_build_file(const essay_corpus *corpus, const char *path,
+                                     const essay_build_options *opts, essay_error *err);
+
 /** Build (once per call) the index of the embedded default corpus. */
 ESSAY_API int essay_index_default(essay_index **out, essay_error *err);
 

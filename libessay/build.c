@@ -609,61 +609,147 @@ done:
     return rc;
 }
 
-/* Lay the sections out in one image. */
-typedef struct section {
-    uint32_t id;
-    const void *data;
-    size_t len;
-} section;
+/* ---- output: sections streamed to memory or to a file ----------------- */
 
-static int write_image(section *secs, size_t n, void **img_out, size_t *len_out)
+#define N_SECTIONS 9u
+#define SINK_BUF (1u << 20)
+
+/* Sections are written one after another; each is checksummed as it goes.
+ * The header and section table, known last, go into the space reserved at
+ * the start.  Into memory (essay_index_build) the image grows in one
+ * buffer; into a file (essay_index_build_file) bytes pass through a 1 MB
+ * buffer, so neither the text nor the postings are ever held whole. */
+typedef struct sink {
+    essay_saver *file;     /* NULL: memory */
+    essay_buf buf;         /* the image, or the file's write buffer */
+    uint64_t off;          /* bytes emitted (file offset) */
+    uint8_t table[N_SECTIONS * EF_ENTRY_SIZE];
+    unsigned n;
+    uint64_t sec_off;
+    XXH3_state_t st;
+    int rc;
+    essay_error *err;
+} sink;
+
+static void sink_flush(sink *s)
 {
-    size_t off = EF_HEADER_SIZE + n * EF_ENTRY_SIZE;
-    size_t total = off;
-    for (size_t i = 0; i < n; i++)
-        total = ((total + 7) & ~(size_t)7) + secs[i].len;
-    total = (total + 7) & ~(size_t)7;
-    uint8_t *img = essay_calloc(1, total);
-    if (!img)
-        return ESSAY_ENOMEM;
-    uint8_t *tab = img + EF_HEADER_SIZE;
-    for (size_t i = 0; i < n; i++) {
-        off = (off + 7) & ~(size_t)7;
-        if (secs[i].len)
-            memcpy(img + off, secs[i].data, secs[i].len);
-        uint32_t id = secs[i].id, flags = 0;
-        uint64_t o = off, l = secs[i].len, ck = essay_checksum64(img + off, secs[i].len);
-        memcpy(tab + i * EF_ENTRY_SIZE, &id, 4);
-        memcpy(tab + i * EF_ENTRY_SIZE + 4, &flags, 4);
-        memcpy(tab + i * EF_ENTRY_SIZE + 8, &o, 8);
-        memcpy(tab + i * EF_ENTRY_SIZE + 16, &l, 8);
-        memcpy(tab + i * EF_ENTRY_SIZE + 24, &ck, 8);
-        off += secs[i].len;
+    if (s->file && s->rc == 0 && s->buf.len > 0) {
+        s->rc = essay_saver_write(s->file, s->buf.data, s->buf.len, s->err);
+        s->buf.len = 0;
     }
-    memcpy(img, EF_MAGIC, 8);
-    uint32_t ver = EF_VERSION, cnt = (uint32_t)n;
-    uint64_t fsize = total;
-    memcpy(img + 8, &ver, 4);
-    memcpy(img + 12, &cnt, 4);
-    memcpy(img + 16, &fsize, 8);
+}
+
+static void sink_put(sink *s, const void *p, size_t n)
+{
+    if (s->rc != 0 || n == 0)
+        return;
+    XXH3_64bits_update(&s->st, p, n);
+    s->off += n;
+    if (s->file && n >= SINK_BUF) {
+        sink_flush(s);
+        if (s->rc == 0)
+            s->rc = essay_saver_write(s->file, p, n, s->err);
+        return;
+    }
+    if (s->file && s->buf.len + n > SINK_BUF)
+        sink_flush(s);
+    if (s->rc == 0 && essay_buf_put(&s->buf, p, n) != 0)
+        s->rc = essay_fail(s->err, ESSAY_ENOMEM, "out of memory while writing the index");
+}
+
+static void sink_pad(sink *s)
+{
+    static const uint8_t zero[8];
+    size_t pad = (size_t)((8 - (s->off & 7)) & 7);
+    if (pad == 0 || s->rc != 0)
+        return;
+    s->off += pad;
+    if (s->file && s->buf.len + pad > SINK_BUF)
+        sink_flush(s);
+    if (s->rc == 0 && essay_buf_put(&s->buf, zero, pad) != 0)
+        s->rc = essay_fail(s->err, ESSAY_ENOMEM, "out of memory while writing the index");
+}
+
+static void sink_begin(sink *s)
+{
+    sink_pad(s);
+    s->sec_off = s->off;
+    XXH3_64bits_reset(&s->st);
+}
+
+static void sink_end(sink *s, uint32_t id)
+{
+    uint8_t *e = s->table + s->n++ * EF_ENTRY_SIZE;
+    uint32_t flags = 0;
+    uint64_t len = s->off - s->sec_off, ck = XXH3_64bits_digest(&s->st);
+    memcpy(e, &id, 4);
+    memcpy(e + 4, &flags, 4);
+    memcpy(e + 8, &s->sec_off, 8);
+    memcpy(e + 16, &len, 8);
+    memcpy(e + 24, &ck, 8);
+}
+
+static void sink_section(sink *s, uint32_t id, const void *p, size_t n)
+{
+    sink_begin(s);
+    sink_put(s, p, n);
+    sink_end(s, id);
+}
+
+static void sink_open(sink *s, essay_saver *file, essay_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->file = file;
+    s->err = err;
+    uint8_t zero[EF_HEADER_SIZE + N_SECTIONS * EF_ENTRY_SIZE];
+    memset(zero, 0, sizeof zero);
+    XXH3_64bits_reset(&s->st);
+    sink_put(s, zero, sizeof zero); /* header and table, written last */
+}
+
+/* Header and table into the reserved space. */
+static void sink_close(sink *s)
+{
+    sink_pad(s);
+    uint8_t hdr[EF_HEADER_SIZE];
+    memset(hdr, 0, sizeof hdr);
+    memcpy(hdr, EF_MAGIC, 8);
+    uint32_t ver = EF_VERSION, cnt = s->n;
+    uint64_t fsize = s->off;
+    memcpy(hdr + 8, &ver, 4);
+    memcpy(hdr + 12, &cnt, 4);
+    memcpy(hdr + 16, &fsize, 8);
     UVersionInfo icu, uni;
     u_getVersion(icu);
     u_getUnicodeVersion(uni);
-    u_versionToString(icu, (char *)img + 24);
-    u_versionToString(uni, (char *)img + 40);
+    u_versionToString(icu, (char *)hdr + 24);
+    u_versionToString(uni, (char *)hdr + 40);
     /* table checksum covers header[0,56) and the table */
     XXH3_state_t st;
     XXH3_64bits_reset(&st);
-    XXH3_64bits_update(&st, img, 56);
-    XXH3_64bits_update(&st, tab, n * EF_ENTRY_SIZE);
+    XXH3_64bits_update(&st, hdr, 56);
+    XXH3_64bits_update(&st, s->table, (size_t)s->n * EF_ENTRY_SIZE);
     uint64_t ck = XXH3_64bits_digest(&st);
-    memcpy(img + 56, &ck, 8);
-    *img_out = img;
-    *len_out = total;
-    return 0;
+    memcpy(hdr + 56, &ck, 8);
+    if (s->rc != 0)
+        return;
+    if (!s->file) {
+        memcpy(s->buf.data, hdr, sizeof hdr);
+        memcpy(s->buf.data + EF_HEADER_SIZE, s->table, (size_t)s->n * EF_ENTRY_SIZE);
+        return;
+    }
+    sink_flush(s);
+    if (s->rc == 0)
+        s->rc = essay_saver_pwrite(s->file, 0, hdr, sizeof hdr, s->err);
+    if (s->rc == 0)
+        s->rc = essay_saver_pwrite(s->file, EF_HEADER_SIZE, s->table,
+                                   (size_t)s->n * EF_ENTRY_SIZE, s->err);
 }
 
-static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
+/* Write the image: META ARTS NORM TEXT PARA POST TERM TSTR HASH.  TEXT
+ * comes before PARA (which records where each text went) and POST before
+ * TERM (which records where each term's postings went). */
+static int finish(builder *b, sink *out, essay_error *err)
 {
     const essay_corpus *c = b->corpus;
     int rc = ESSAY_ENOMEM;
@@ -671,36 +757,40 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
-    essay_buf post = ESSAY_BUF_INIT, text = ESSAY_BUF_INIT, tstr = ESSAY_BUF_INIT;
+    essay_buf post = ESSAY_BUF_INIT, tstr = ESSAY_BUF_INIT;
     uint8_t *norms = NULL;
     ef_meta meta;
     memset(&meta, 0, sizeof meta);
 
-    /* TEXT, PARA, ARTS */
-    arts = essay_calloc(c->n_articles ? c->n_articles : 1, sizeof(ef_article));
-    if (!arts)
-        goto oom;
     for (size_t o = 0; o < b->n_paras; o++) {
         const essay_paragraph *p = &c->paras[o];
-        b->paras[o].text_off = text.len;
-        b->paras[o].text_len = p->len;
-        if (essay_buf_put(&text, p->text, p->len) != 0 || essay_buf_putc(&text, 0) != 0)
-            goto oom;
         meta.n_lang[p->lang]++;
         meta.total_len[p->lang] += b->paras[o].doclen;
     }
+    meta.n_articles = c->n_articles;
+    meta.n_paras = b->n_paras;
+    meta.n_terms = b->n_terms;
+    meta.n_postings = b->n_postings;
+    meta.n_positions = b->n_positions;
+    sink_section(out, EF_META, &meta, sizeof meta);
+
+    /* ARTS (their ids and paths go at the end of TEXT) */
+    arts = essay_calloc(c->n_articles ? c->n_articles : 1, sizeof(ef_article));
+    if (!arts)
+        goto oom;
+    uint64_t text_off = 0;
+    for (size_t o = 0; o < b->n_paras; o++)
+        text_off += (uint64_t)c->paras[o].len + 1;
     for (size_t i = 0; i < c->n_articles; i++) {
         const essay_article *a = &c->articles[i];
         ef_article *r = &arts[i];
-        r->id_off = text.len;
+        r->id_off = text_off;
         r->id_len = a->id_len;
-        if (essay_buf_put(&text, a->id, a->id_len) != 0 || essay_buf_putc(&text, 0) != 0)
-            goto oom;
+        text_off += (uint64_t)a->id_len + 1;
         size_t plen = strlen(a->path);
-        r->path_off = text.len;
+        r->path_off = text_off;
         r->path_len = (uint32_t)plen;
-        if (essay_buf_put(&text, a->path, plen) != 0 || essay_buf_putc(&text, 0) != 0)
-            goto oom;
+        text_off += (uint64_t)plen + 1;
         uint32_t first = UINT32_MAX;
         for (int l = 0; l < 2; l++)
             if (a->n_para[l] && a->para[l][0].ordinal < first)
@@ -711,6 +801,8 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
         r->flags = a->aligned ? EF_ART_ALIGNED : 0;
         r->line = a->line;
     }
+    sink_section(out, EF_ARTS, arts, c->n_articles * sizeof(ef_article));
+
     /* key ranks: essays in id order, then language, then paragraph */
     {
         uint32_t kr = 0;
@@ -733,8 +825,31 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
         norms[o] = (uint8_t)(b->paras[o].lang << 7 | ef_norm_code(b->paras[o].doclen));
     ef_norm_table(b->norm_k, avgdl);
     b->norms = norms;
+    sink_section(out, EF_NORM, norms, b->n_paras);
 
-    /* TERM, TSTR, HASH, POST */
+    /* TEXT, straight from the corpus */
+    sink_begin(out);
+    {
+        uint64_t at = 0;
+        for (size_t o = 0; o < b->n_paras; o++) {
+            const essay_paragraph *p = &c->paras[o];
+            b->paras[o].text_off = at;
+            b->paras[o].text_len = p->len;
+            sink_put(out, p->text, (size_t)p->len + 1); /* with its NUL */
+            at += (uint64_t)p->len + 1;
+        }
+        for (size_t i = 0; i < c->n_articles; i++) {
+            const essay_article *a = &c->articles[i];
+            sink_put(out, a->id, (size_t)a->id_len + 1);
+            sink_put(out, a->path, strlen(a->path) + 1);
+        }
+    }
+    sink_end(out, EF_TEXT);
+    sink_section(out, EF_PARA, b->paras, b->n_paras * sizeof(ef_para));
+    essay_free(b->paras); /* no longer needed: keep the peak down */
+    b->paras = NULL;
+
+    /* POST, term by term in byte order; TERM, TSTR and HASH after it */
     order = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
     rank = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
     recs = essay_calloc(b->n_terms ? b->n_terms : 1, sizeof(ef_term));
@@ -768,13 +883,8 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
             x->var = canon;
         }
     }
-    size_t n_slots = 16;
-    while (n_slots < b->n_terms + b->n_terms / 2 + 1)
-        n_slots *= 2;
-    hash = essay_calloc(n_slots + 1, sizeof(uint32_t));
-    if (!hash)
-        goto oom;
-    hash[0] = (uint32_t)n_slots;
+    sink_begin(out);
+    uint64_t post_len = 0;
     for (size_t id = 0; id < b->n_terms; id++) {
         bterm *t = &b->terms[order[id]];
         ef_term *r = &recs[id];
@@ -797,40 +907,38 @@ static int finish(builder *b, void **img, size_t *img_len, essay_error *err)
                 while (t->var > 1 && ((t->var - 1) >> vbits) != 0)
                     vbits++;
             r->vbits = (uint8_t)vbits;
-            r->post_off = post.len;
+            post.len = 0;
             rc = encode_postings(b, t, r->kind == EF_KIND_STEM, remap + roff[order[id]], vbits,
                                  &post);
             if (rc != 0)
                 goto fail;
-            r->post_len = (uint32_t)(post.len - r->post_off);
+            r->post_off = post_len;
+            r->post_len = (uint32_t)post.len;
+            sink_put(out, post.data, post.len);
+            post_len += post.len;
         }
         essay_free(t->buf); /* keep the peak down */
         t->buf = NULL;
-        size_t h = (size_t)t->hash & (n_slots - 1);
+    }
+    sink_end(out, EF_POST);
+    sink_section(out, EF_TERM, recs, b->n_terms * sizeof(ef_term));
+    sink_section(out, EF_TSTR, tstr.data, tstr.len);
+    size_t n_slots = 16;
+    while (n_slots < b->n_terms + b->n_terms / 2 + 1)
+        n_slots *= 2;
+    hash = essay_calloc(n_slots + 1, sizeof(uint32_t));
+    if (!hash)
+        goto oom;
+    hash[0] = (uint32_t)n_slots;
+    for (size_t id = 0; id < b->n_terms; id++) {
+        size_t h = (size_t)recs[id].hash & (n_slots - 1);
         while (hash[1 + h])
             h = (h + 1) & (n_slots - 1);
         hash[1 + h] = (uint32_t)(id + 1);
     }
-    meta.n_articles = c->n_articles;
-    meta.n_paras = b->n_paras;
-    meta.n_terms = b->n_terms;
-    meta.n_postings = b->n_postings;
-    meta.n_positions = b->n_positions;
-
-    section secs[] = {
-        { EF_META, &meta, sizeof meta },
-        { EF_ARTS, arts, c->n_articles * sizeof(ef_article) },
-        { EF_PARA, b->paras, b->n_paras * sizeof(ef_para) },
-        { EF_TERM, recs, b->n_terms * sizeof(ef_term) },
-        { EF_HASH, hash, (n_slots + 1) * sizeof(uint32_t) },
-        { EF_TSTR, tstr.data, tstr.len },
-        { EF_POST, post.data, post.len },
-        { EF_TEXT, text.data, text.len },
-        { EF_NORM, norms, b->n_paras },
-    };
-    rc = write_image(secs, ESSAY_ARRAY_LEN(secs), img, img_len);
-    if (rc != 0)
-        goto oom;
+    sink_section(out, EF_HASH, hash, (n_slots + 1) * sizeof(uint32_t));
+    sink_close(out);
+    rc = out->rc;
     goto done;
 oom:
     rc = ESSAY_ENOMEM;
@@ -846,7 +954,6 @@ done:
     essay_free(hash);
     essay_free(arts);
     essay_buf_free(&post);
-    essay_buf_free(&text);
     essay_buf_free(&tstr);
     essay_free(norms);
     return rc;
@@ -868,21 +975,18 @@ static void builder_free(builder *b)
     essay_free(b->chunks);
 }
 
-int essay_index_build(essay_index **out, const essay_corpus *corpus,
-                      const essay_build_options *opts, essay_error *err)
+/* Analyze the corpus into the builder's term table (every core). */
+static int build_terms(builder *bp, const essay_corpus *corpus, const essay_build_options *opts,
+                       essay_error *err)
 {
-    if (out)
-        *out = NULL;
-    if (!out || !corpus)
-        return essay_fail(err, ESSAY_EINVAL, "essay_index_build: NULL argument");
+    memset(bp, 0, sizeof *bp); /* the caller frees it, whatever happens */
     if (opts && opts->version != ESSAY_BUILD_OPTIONS_VERSION)
         return essay_fail(err, ESSAY_EINVAL, "essay_index_build: unknown options version %u",
                           opts->version);
     if (corpus->n_paras >= UINT32_MAX - 1)
         return essay_fail(err, ESSAY_ELIMIT, "too many paragraphs for one index (%zu)",
                           corpus->n_paras);
-    builder b;
-    memset(&b, 0, sizeof b);
+#define b (*bp)
     b.corpus = corpus;
     b.opts = opts;
     b.n_paras = corpus->n_paras;
@@ -904,10 +1008,8 @@ int essay_index_build(essay_index **out, const essay_corpus *corpus,
         size_t bytes = 0, e = o;
         while (e < b.n_paras && (e == o || bytes < CHUNK_BYTES))
             bytes += corpus->paras[e++].len + 1;
-        if (ESSAY_ARRAY_GROW(b.chunks, cap, b.n_chunks + 1) != 0) {
-            builder_free(&b);
+        if (ESSAY_ARRAY_GROW(b.chunks, cap, b.n_chunks + 1) != 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-        }
         memset(&b.chunks[b.n_chunks], 0, sizeof(chunk));
         b.chunks[b.n_chunks].first = o;
         b.chunks[b.n_chunks].end = e;
@@ -938,24 +1040,68 @@ int essay_index_build(essay_index **out, const essay_corpus *corpus,
     pthread_mutex_destroy(&b.mu);
     pthread_cond_destroy(&b.cv);
     int rc = b.failed;
+    if (rc != 0 && err)
+        *err = b.err;
+    return rc;
+#undef b
+}
+
+int essay_index_build(essay_index **out, const essay_corpus *corpus,
+                      const essay_build_options *opts, essay_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !corpus)
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_build: NULL argument");
+    builder b;
+    int rc = build_terms(&b, corpus, opts, err);
     if (rc != 0) {
-        if (err)
-            *err = b.err;
         builder_free(&b);
         return rc;
     }
-    void *img = NULL;
-    size_t img_len = 0;
-    rc = finish(&b, &img, &img_len, err);
+    sink s;
+    sink_open(&s, NULL, err);
+    rc = finish(&b, &s, err);
     builder_free(&b);
-    if (rc != 0)
-        return rc;
-    essay_index *idx = NULL;
-    rc = essay_index_from_image(&idx, img, img_len, img, true, NULL, err);
     if (rc != 0) {
-        essay_free(img);
+        essay_buf_free(&s.buf);
+        return rc;
+    }
+    essay_index *idx = NULL;
+    rc = essay_index_from_image(&idx, s.buf.data, s.buf.len, s.buf.data, true, NULL, err);
+    if (rc != 0) {
+        essay_buf_free(&s.buf);
         return rc;
     }
     *out = idx;
     return 0;
+}
+
+int essay_index_build_file(const essay_corpus *corpus, const char *path,
+                           const essay_build_options *opts, essay_error *err)
+{
+    if (!corpus || !path || !*path)
+        return essay_fail(err, ESSAY_EINVAL, "essay_index_build_file: NULL argument");
+    builder b;
+    int rc = build_terms(&b, corpus, opts, err);
+    if (rc != 0) {
+        builder_free(&b);
+        return rc;
+    }
+    essay_saver *sv;
+    rc = essay_saver_begin(&sv, path, err);
+    if (rc != 0) {
+        builder_free(&b);
+        return rc;
+    }
+    sink s;
+    sink_open(&s, sv, err);
+    rc = finish(&b, &s, err);
+    builder_free(&b);
+    essay_buf_free(&s.buf);
+    if (rc != 0) {
+        essay_saver_abort(sv);
+        return rc;
+    }
+    return essay_saver_commit(sv, err);
 }

@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <unicode/uscript.h>
 
@@ -84,7 +86,28 @@ typedef struct parse_state {
     /* current block */
     bool in_block;
     uint32_t block_line;
+    /* a mapped file: pages already parsed are given back (drop_consumed) */
+    const char *map;
+    size_t map_done;
 } parse_state;
+
+#define DROP_STEP ((size_t)8 << 20)
+
+/* A mapped file is read once, front to back: give the kernel back the
+ * pages before `upto`, so the file never sits whole in the process's
+ * memory next to the arena the text is copied into.  A page touched again
+ * (an error message's column) is simply read back from the page cache. */
+static void drop_consumed(parse_state *ps, const char *upto)
+{
+    if (!ps->map || upto < ps->map)
+        return;
+    size_t off = (size_t)(upto - ps->map);
+    off &= ~(size_t)0xFFFFF; /* 1 MiB steps: page-aligned on every system */
+    if (off < ps->map_done + DROP_STEP)
+        return;
+    madvise((void *)(uintptr_t)(ps->map + ps->map_done), off - ps->map_done, MADV_DONTNEED);
+    ps->map_done = off;
+}
 
 /* ------------------------------------------------------------------------ */
 
@@ -426,6 +449,7 @@ static int parse_text(parse_state *ps)
             }
         }
         s = nl ? nl + 1 : end;
+        drop_consumed(ps, s);
     }
     return end_essay(ps);
 }
@@ -465,8 +489,49 @@ oom:
     return ESSAY_ENOMEM;
 }
 
+static int builder_add(essay_corpus_builder *b, const char *text, size_t len, const char *name,
+                       bool mapped, essay_error *err);
+
 int essay_corpus_builder_add(essay_corpus_builder *b, const char *text, size_t len,
                              const char *name, essay_error *err)
+{
+    return builder_add(b, text, len, name, false, err);
+}
+
+/* NUL check and UTF-8 validation of a mapped file in windows, each given
+ * back after it is checked.  Same answers as over the whole text. */
+static void scan_windows(parse_state *ps, const char **nul, size_t *bad)
+{
+    const char *s = ps->src;
+    size_t len = ps->len, at = 0;
+    *nul = NULL;
+    *bad = len;
+    while (at < len) {
+        size_t end = len - at > DROP_STEP ? at + DROP_STEP : len;
+        while (end < len && end > at && ((unsigned char)s[end] & 0xC0) == 0x80)
+            end--; /* never split a character */
+        if (end == at)
+            end = len - at > DROP_STEP ? at + DROP_STEP : len;
+        const char *z = memchr(s + at, '\0', end - at);
+        size_t upto = z ? (size_t)(z - s) : end;
+        size_t v = essay_utf8_validate(s + at, upto - at);
+        if (v < upto - at) {
+            *bad = at + v;
+            *nul = z ? z : memchr(s + at + v, '\0', len - at - v);
+            return;
+        }
+        if (z) {
+            *nul = z;
+            *bad = (size_t)(z - s); /* validation stops at the NUL, as below */
+            return;
+        }
+        at = end;
+        drop_consumed(ps, s + at);
+    }
+}
+
+static int builder_add(essay_corpus_builder *b, const char *text, size_t len, const char *name,
+                       bool mapped, essay_error *err)
 {
     if (!name)
         name = "<memory>";
@@ -490,6 +555,7 @@ int essay_corpus_builder_add(essay_corpus_builder *b, const char *text, size_t l
     memset(&ps, 0, sizeof(ps));
     ps.b = b;
     ps.path = p;
+    ps.map = mapped ? text : NULL;
     ps.file = (uint32_t)(b->n_paths - 1);
     ps.err = err;
     ps.src = text ? text : "";
@@ -500,8 +566,18 @@ int essay_corpus_builder_add(essay_corpus_builder *b, const char *text, size_t l
         ps.bom = 3;
     }
 
-    const char *nul = memchr(ps.src, '\0', ps.len);
-    size_t bad = essay_utf8_validate(ps.src, nul ? (size_t)(nul - ps.src) : ps.len);
+    const char *nul;
+    size_t bad;
+    if (ps.map) {
+        scan_windows(&ps, &nul, &bad);
+        ps.map_done = 0; /* the parse reads the file again from the front */
+    } else {
+        nul = memchr(ps.src, '\0', ps.len);
+        bad = essay_utf8_validate(ps.src, nul ? (size_t)(nul - ps.src) : ps.len);
+    }
+    /* the text is copied into the arena: reserve it once, no regrowth */
+    if (essay_buf_grow(&b->arena, ps.len + ps.len / 32 + 4096))
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory");
     char *clean = NULL;
     size_t *rep = NULL;
     int rc;
@@ -569,6 +645,19 @@ int essay_corpus_builder_add_file(essay_corpus_builder *b, const char *path,
                                                         ? max : ESSAY_MAX_FILE_BYTES));
     }
     size_t size = (size_t)st.st_size;
+    if (size >= ((size_t)1 << 20)) {
+        /* Large files are mapped and parsed front to back, the pages given
+         * back as they are done: the file is never held whole beside the
+         * arena its text is copied into. */
+        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+        if (m != MAP_FAILED) {
+            fclose(f);
+            madvise(m, size, MADV_SEQUENTIAL);
+            int rc = builder_add(b, m, size, path, true, err);
+            munmap(m, size);
+            return rc;
+        }
+    }
     char *data = essay_malloc(size + 1);
     if (!data) {
         fclose(f);

@@ -234,6 +234,10 @@ const char *essay_index_para_text(const essay_index *idx, size_t ordinal, size_t
     if (p->text_off >= idx->text_len || p->text_len >= idx->text_len - p->text_off ||
         idx->text[p->text_off + p->text_len] != 0)
         return NULL;
+    /* a trusted (unchecked) file may hold damaged text: never hand out
+     * bytes that are not UTF-8 */
+    if (essay_utf8_validate(idx->text + p->text_off, p->text_len) != p->text_len)
+        return NULL;
     *len = p->text_len;
     return idx->text + p->text_off;
 }

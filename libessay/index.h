@@ -60,6 +60,16 @@ int essay_index_from_image(essay_index **out, const void *img, size_t len, void 
  * from now fail (0 = never).  Process-wide; for single-threaded tests. */
 void essay_io_fail_at(uint64_t n);
 
+/* Atomic file writing (store.c): a temporary file next to `path`, renamed
+ * over it on commit (after fsync; the directory is fsynced too).  Abort,
+ * or any failure, removes the temporary file. */
+typedef struct essay_saver essay_saver;
+int essay_saver_begin(essay_saver **out, const char *path, essay_error *err);
+int essay_saver_write(essay_saver *sv, const void *p, size_t n, essay_error *err);
+int essay_saver_pwrite(essay_saver *sv, uint64_t off, const void *p, size_t n, essay_error *err);
+int essay_saver_commit(essay_saver *sv, essay_error *err); /* frees sv */
+void essay_saver_abort(essay_saver *sv);                     /* frees sv */
+
 /* Release a file mapping (store.c); no-op when not mapped. */
 void essay_index_unmap(essay_index *idx);
 

@@ -1946,8 +1946,10 @@ ranked:
         h->pair = (o.flags & ESSAY_SEARCH_NO_PAIR) ? EF_NO_PAIR : idx->paras[h->doc].pair;
         if (h->pair != EF_NO_PAIR) {
             const ef_para *a = &idx->paras[h->doc], *b;
+            size_t pl;
             if (h->pair >= idx->n_paras || (b = &idx->paras[h->pair], b->article != a->article) ||
-                b->index != a->index || (b->lang & 1) == (a->lang & 1)) {
+                b->index != a->index || (b->lang & 1) == (a->lang & 1) ||
+                !essay_index_para_text(idx, h->pair, &pl)) {
                 q.bad = true; /* a pair must be the same paragraph of the other language */
                 break;
             }

@@ -66,73 +66,138 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+struct essay_saver {
+    char *path, *tmp, *dir;
+    int fd;
+};
+
+void essay_saver_abort(essay_saver *sv)
+{
+    if (!sv)
+        return;
+    if (sv->fd >= 0) {
+        close(sv->fd);
+        unlink(sv->tmp);
+    }
+    essay_free(sv->path);
+    essay_free(sv->tmp);
+    essay_free(sv->dir);
+    essay_free(sv);
+}
+
+int essay_saver_begin(essay_saver **out, const char *path, essay_error *err)
+{
+    *out = NULL;
+    static _Atomic unsigned seq;
+    size_t plen = strlen(path);
+    essay_saver *sv = essay_calloc(1, sizeof *sv);
+    if (!sv)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory saving an index");
+    sv->fd = -1;
+    sv->path = essay_malloc(plen + 1);
+    sv->tmp = essay_malloc(plen + 64);
+    sv->dir = essay_malloc(plen + 2);
+    if (!sv->path || !sv->tmp || !sv->dir) {
+        essay_saver_abort(sv);
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory saving an index");
+    }
+    memcpy(sv->path, path, plen + 1);
+    snprintf(sv->tmp, plen + 64, "%s.tmp-%ld-%u", path, (long)getpid(),
+             atomic_fetch_add(&seq, 1));
+    memcpy(sv->dir, path, plen + 1);
+    char *slash = strrchr(sv->dir, '/');
+    if (!slash)
+        strcpy(sv->dir, ".");
+    else if (slash == sv->dir)
+        sv->dir[1] = 0;
+    else
+        *slash = 0;
+    sv->fd = open(sv->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (sv->fd < 0) {
+        int rc = io_err(err, path, "create a temporary file next to it", errno);
+        essay_saver_abort(sv);
+        return rc;
+    }
+    *out = sv;
+    return 0;
+}
+
+int essay_saver_write(essay_saver *sv, const void *p, size_t n, essay_error *err)
+{
+    if (write_all(sv->fd, p, n) != 0)
+        return io_err(err, sv->path, "write the index", errno);
+    return 0;
+}
+
+int essay_saver_pwrite(essay_saver *sv, uint64_t off, const void *p, size_t n, essay_error *err)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        if (io_should_fail()) {
+            errno = ENOSPC;
+            return io_err(err, sv->path, "write the index", errno);
+        }
+        ssize_t w = pwrite(sv->fd, b, n, (off_t)off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return io_err(err, sv->path, "write the index", errno);
+        }
+        b += w;
+        off += (uint64_t)w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int essay_saver_commit(essay_saver *sv, essay_error *err)
+{
+    int rc = 0;
+    if (io_should_fail() ? (errno = EIO, 1) : fsync(sv->fd) != 0) {
+        rc = io_err(err, sv->path, "flush the index to disk", errno);
+        essay_saver_abort(sv);
+        return rc;
+    }
+    int fd = sv->fd;
+    sv->fd = -1;
+    if (close(fd) != 0) {
+        rc = io_err(err, sv->path, "close the index", errno);
+        unlink(sv->tmp);
+        essay_saver_abort(sv);
+        return rc;
+    }
+    if (io_should_fail() ? (errno = EIO, 1) : rename(sv->tmp, sv->path) != 0) {
+        rc = io_err(err, sv->path, "replace the index", errno);
+        unlink(sv->tmp);
+        essay_saver_abort(sv);
+        return rc;
+    }
+    int dfd = open(sv->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        /* The new file is in place; a failing directory fsync only
+         * weakens durability, which we report. */
+        if (fsync(dfd) != 0 && errno != EINVAL)
+            rc = io_err(err, sv->dir, "flush the directory", errno);
+        close(dfd);
+    }
+    essay_saver_abort(sv); /* fd is closed: frees only */
+    return rc;
+}
+
 int essay_index_save(const essay_index *idx, const char *path, essay_error *err)
 {
     if (!idx || !path || !*path)
         return essay_fail(err, ESSAY_EINVAL, "essay_index_save: NULL argument");
-    static _Atomic unsigned seq;
-    size_t plen = strlen(path);
-    char *tmp = essay_malloc(plen + 64);
-    char *dir = essay_malloc(plen + 2);
-    if (!tmp || !dir) {
-        essay_free(tmp);
-        essay_free(dir);
-        return essay_fail(err, ESSAY_ENOMEM, "out of memory saving an index");
+    essay_saver *sv;
+    int rc = essay_saver_begin(&sv, path, err);
+    if (rc != 0)
+        return rc;
+    rc = essay_saver_write(sv, idx->img, idx->img_len, err);
+    if (rc != 0) {
+        essay_saver_abort(sv);
+        return rc;
     }
-    snprintf(tmp, plen + 64, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&seq, 1));
-    memcpy(dir, path, plen + 1);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = 0;
-    else
-        *slash = 0;
-
-    int rc = 0, e;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = io_err(err, path, "create a temporary file next to it", errno);
-        goto out;
-    }
-    if (write_all(fd, idx->img, idx->img_len) != 0) {
-        e = errno;
-        rc = io_err(err, path, "write the index", e);
-        goto fail;
-    }
-    if (io_should_fail() ? (errno = EIO, 1) : fsync(fd) != 0) {
-        rc = io_err(err, path, "flush the index to disk", errno);
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = io_err(err, path, "close the index", errno);
-        goto fail;
-    }
-    fd = -1;
-    if (io_should_fail() ? (errno = EIO, 1) : rename(tmp, path) != 0) {
-        rc = io_err(err, path, "replace the index", errno);
-        goto fail;
-    }
-    {
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            /* The new file is in place; a failing directory fsync only
-             * weakens durability, which we report. */
-            if (fsync(dfd) != 0 && errno != EINVAL)
-                rc = io_err(err, dir, "flush the directory", errno);
-            close(dfd);
-        }
-    }
-    goto out;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-out:
-    essay_free(tmp);
-    essay_free(dir);
-    return rc;
+    return essay_saver_commit(sv, err);
 }
 
 int essay_index_open(essay_index **out, const char *path, unsigned flags, essay_error *err)

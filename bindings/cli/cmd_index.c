@@ -462,18 +462,15 @@ int cmd_index(const cli_cmd *cmd, int argc, char **argv)
         opts.progress = progress;
         opts.progress_payload = &st;
     }
-    int brc = essay_index_build(&idx, corpus, &opts, &err);
+    /* straight into the file: the index is never held whole in memory */
+    int brc = essay_index_build_file(corpus, output, &opts, &err);
     if (st.shown)
         fputs("\r\033[K", stderr); /* clear the progress line */
     if (brc != ESSAY_OK) {
         rc = lib_error(&err);
         goto cleanup;
     }
-    if (essay_index_save(idx, output, &err) != ESSAY_OK) {
-        rc = lib_error(&err);
-        goto cleanup;
-    }
-    if (tty) {
+    if (tty && essay_index_open(&idx, output, ESSAY_OPEN_TRUSTED, &err) == ESSAY_OK) {
         essay_index_stats s;
         if (essay_index_stats_get(idx, &s) == ESSAY_OK)
             fprintf(stderr,

@@ -419,6 +419,20 @@ class FileTest(unittest.TestCase):
         self.assertIsInstance(cm.exception, (essay.NotFoundError, essay.EssayIOError))
         self.assertIn("none.idx", str(cm.exception))
 
+    def test_build_file_equals_build_and_save(self):
+        path = os.path.join(self.dir, "streamed.idx")
+        with essay.Corpus.default() as corpus:
+            with essay.Index.build(corpus) as mem, \
+                    essay.Index.build_file(corpus, path, threads=1) as disk:
+                self.assertEqual(os.listdir(self.dir), ["streamed.idx"])
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), mem.image())
+                self.assertEqual(plain(disk.search("数学 OR math", limit=0)),
+                                 plain(mem.search("数学 OR math", limit=0)))
+        with self.assertRaises(essay.EssayIOError):
+            with essay.Corpus.default() as corpus:
+                essay.Index.build_file(corpus, os.path.join(self.dir, "no", "x.idx"))
+
     def test_save_error_is_an_oserror(self):
         with essay.Index.default() as idx:
             with self.assertRaises(OSError) as cm:

@@ -278,6 +278,8 @@ FUNCTIONS = {
     # index and search
     "essay_index_build": (c_int, [POINTER(IndexP), CorpusP,
                                   POINTER(EssayBuildOptions), _err]),
+    "essay_index_build_file": (c_int, [CorpusP, c_char_p, POINTER(EssayBuildOptions),
+                                       _err]),
     "essay_index_default": (c_int, [POINTER(IndexP), _err]),
     "essay_index_free": (None, [IndexP]),
     "essay_index_corpus": (CorpusP, [IndexP, _err]),

@@ -267,7 +267,23 @@ class Index(Owner):
             return cls._build(corpus, threads, progress)
 
     @classmethod
-    def _build(cls, corpus, threads, progress):
+    def build_file(cls, source, path, threads=0, progress=None):
+        """Build an index straight into the file ``path``, atomically, without
+        holding it in memory (for large corpora), and return it opened.
+
+        ``source``, ``threads`` and ``progress`` are as for :meth:`build`.
+        Raises :class:`essay.EssayIOError` naming the path when it cannot be
+        written (an existing file is then left as it was).
+        """
+        if isinstance(source, Corpus):
+            cls._build(source, threads, progress, path)
+        else:
+            with Corpus.load(source) as corpus:
+                cls._build(corpus, threads, progress, path)
+        return cls.open(path, trusted=True)
+
+    @classmethod
+    def _build(cls, corpus, threads, progress, path=None):
         if threads < 0:
             raise ValueError("threads must be >= 0")
         opts = _ffi.EssayBuildOptions()
@@ -288,13 +304,20 @@ class Index(Owner):
         err = _ffi.EssayError()
         h = corpus._enter()
         try:
-            rc = lib.essay_index_build(byref(out), h, byref(opts), byref(err))
+            if path is None:
+                rc = lib.essay_index_build(byref(out), h, byref(opts), byref(err))
+            else:
+                rc = lib.essay_index_build_file(h, to_path(path), byref(opts), byref(err))
         finally:
             corpus._exit()
         if rc != _ffi.OK:
             if failure:
                 raise failure[0]
             raise from_struct(rc, err)
+        if path is not None:
+            if failure:
+                raise failure[0]
+            return None
         index = cls(out)
         if failure:
             index.close()
