@@ -17,6 +17,13 @@
 #include <math.h>
 #include <unicode/uchar.h>
 #include <unicode/uversion.h>
+#include <errno.h>
+#include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -245,13 +252,24 @@ typedef struct builder {
     uint64_t *slots; /* hash high bits | term index + 1 */
     size_t n_slots;
     essay_buf strs;
-    ef_para *paras;
+    uint32_t *doclen;   /* positions per paragraph */
     size_t n_paras;
     uint64_t n_postings, n_positions;
     uint32_t *gterm;      /* apply scratch: term index of each group */
     size_t cap_gterm;
     uint32_t *xterms;     /* every 'X' term, in order of appearance */
     size_t n_x, cap_x;
+    /* spilling (essay_index_build_file): when the postings buffers hold
+     * more than `budget` bytes, they are written to a temporary file as a
+     * run, each term's bytes in term byte order, and emptied.  A term's
+     * stream is the concatenation of its pieces in run order (doc deltas
+     * continue across runs), so the final pass merges the runs by term. */
+    size_t held, budget;
+    const char *spill_near;   /* output path: the spill file goes beside it */
+    int spill_fd;
+    uint64_t spill_len;
+    struct spill_run *runs;
+    size_t n_runs, cap_runs;
     /* threading */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -317,8 +335,8 @@ static int64_t term_get(builder *b, uint64_t hash, const char *bytes, uint32_t l
 
 /* Append one paragraph's occurrences to a term: doc delta, tf, position
  * deltas, and for a stem the variant (provisional number) at each. */
-static int term_append(bterm *t, uint32_t doc, const uint32_t *pos, const uint32_t *var,
-                       uint32_t tf)
+static int term_append(builder *b, bterm *t, uint32_t doc, const uint32_t *pos,
+                       const uint32_t *var, uint32_t tf)
 {
     size_t need = (size_t)t->len + 10 + (var ? 10 : 5) * (size_t)tf;
     if (need > UINT32_MAX)
@@ -332,6 +350,7 @@ static int term_append(bterm *t, uint32_t doc, const uint32_t *pos, const uint32
         uint8_t *nb = essay_realloc(t->buf, cap);
         if (!nb)
             return ESSAY_ENOMEM;
+        b->held += cap - t->cap;
         t->buf = nb;
         t->cap = (uint32_t)cap;
     }
@@ -353,6 +372,9 @@ static int term_append(bterm *t, uint32_t doc, const uint32_t *pos, const uint32
     return 0;
 }
 
+static int spill(builder *b, essay_error *err);
+static int cmp_term_ids(const void *a, const void *b, void *ctx);
+
 static int apply_chunk(builder *b, chunk *ch, essay_error *err)
 {
     const uint8_t *p = (const uint8_t *)ch->out.data;
@@ -361,7 +383,7 @@ static int apply_chunk(builder *b, chunk *ch, essay_error *err)
         uint32_t head[2];
         memcpy(head, p, sizeof head);
         p += sizeof head;
-        b->paras[o].doclen = head[0];
+        b->doclen[o] = head[0];
         if (ESSAY_ARRAY_GROW(b->gterm, b->cap_gterm, (size_t)head[1] + 1) != 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
         /* Pass 1: the term of every group (exact forms get their df). */
@@ -421,11 +443,11 @@ static int apply_chunk(builder *b, chunk *ch, essay_error *err)
                     var[i] = x->var;
                 }
                 if (rc == 0)
-                    rc = term_append(&b->terms[id], (uint32_t)o, pos, var, tf);
+                    rc = term_append(b, &b->terms[id], (uint32_t)o, pos, var, tf);
                 if (var != vbuf)
                     essay_free(var);
             } else if (p[12] != EF_KIND_EXACT) {
-                rc = term_append(&b->terms[id], (uint32_t)o, pos, NULL, tf);
+                rc = term_append(b, &b->terms[id], (uint32_t)o, pos, NULL, tf);
             }
             if (rc != 0)
                 return essay_fail(err, rc,
@@ -441,6 +463,8 @@ static int apply_chunk(builder *b, chunk *ch, essay_error *err)
         }
     }
     essay_buf_free(&ch->out);
+    if (b->budget && b->held > b->budget)
+        return spill(b, err);
     return 0;
 }
 
@@ -511,6 +535,178 @@ static int cmp_term_ids(const void *a, const void *b, void *ctx)
     if (c)
         return c;
     return (x->str_len > y->str_len) - (x->str_len < y->str_len);
+}
+
+/* ---- spilling ------------------------------------------------------------ */
+
+typedef struct spill_run {
+    uint64_t off, end;      /* its bytes in the spill file */
+    /* reading it back (finish) */
+    uint8_t *buf;
+    size_t blen, bpos;
+    bool peeked;
+    uint32_t idx, len;      /* the next record's term and length */
+} spill_run;
+
+#define SPILL_BUF (64u << 10)
+
+/* Test hook: spill when the buffers hold more than n bytes (0: default). */
+static _Atomic size_t spill_budget_override;
+
+void essay_build_spill_budget(size_t n)
+{
+    atomic_store(&spill_budget_override, n);
+}
+
+static int spill_write(builder *b, const void *p, size_t n, essay_error *err)
+{
+    const uint8_t *q = p;
+    while (n > 0) {
+        ssize_t w = write(b->spill_fd, q, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return essay_error_set(err, ESSAY_EIO, b->spill_near, 0, 0, 0,
+                                   "cannot write temporary postings beside it: %s",
+                                   strerror(errno));
+        }
+        q += w;
+        n -= (size_t)w;
+        b->spill_len += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Write every term's buffered postings as one run and empty the buffers. */
+static int spill(builder *b, essay_error *err)
+{
+    if (b->spill_fd < 0) {
+        static _Atomic unsigned seq;
+        size_t n = strlen(b->spill_near) + 64;
+        char *path = essay_malloc(n);
+        if (!path)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+        snprintf(path, n, "%s.spill-%ld-%u", b->spill_near, (long)getpid(),
+                 atomic_fetch_add(&seq, 1));
+        b->spill_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (b->spill_fd >= 0)
+            unlink(path); /* nothing is left behind, whatever happens */
+        essay_free(path);
+        if (b->spill_fd < 0) {
+            b->budget = 0; /* cannot spill here: keep building in memory */
+            return 0;
+        }
+    }
+    uint32_t *ids = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
+    if (!ids || ESSAY_ARRAY_GROW(b->runs, b->cap_runs, b->n_runs + 1) != 0) {
+        essay_free(ids);
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_terms; i++)
+        if (b->terms[i].len > 0)
+            ids[n++] = (uint32_t)i;
+    qsort_r(ids, n, sizeof(uint32_t), cmp_term_ids, b);
+    spill_run *r = &b->runs[b->n_runs];
+    memset(r, 0, sizeof *r);
+    r->off = b->spill_len;
+    essay_buf out = ESSAY_BUF_INIT;
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        bterm *t = &b->terms[ids[k]];
+        uint32_t head[2] = { ids[k], t->len };
+        if (essay_buf_put(&out, head, sizeof head) != 0 || essay_buf_put(&out, t->buf, t->len) != 0) {
+            rc = essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+            break;
+        }
+        essay_free(t->buf);
+        t->buf = NULL;
+        t->len = t->cap = 0;
+        if (out.len >= SPILL_BUF) {
+            rc = spill_write(b, out.data, out.len, err);
+            out.len = 0;
+        }
+    }
+    if (rc == 0 && out.len > 0)
+        rc = spill_write(b, out.data, out.len, err);
+    essay_buf_free(&out);
+    essay_free(ids);
+    if (rc != 0)
+        return rc;
+    r->end = b->spill_len;
+    b->n_runs++;
+    b->held = 0;
+#ifdef __GLIBC__
+    malloc_trim(0); /* give the emptied buffers' pages back, not just to the heap */
+#endif
+    return 0;
+}
+
+/* Read n bytes of a run into dst (NULL: skip).  False on a short read. */
+static bool run_read(const builder *b, spill_run *r, void *dst, size_t n)
+{
+    uint8_t *d = dst;
+    while (n > 0) {
+        if (r->bpos == r->blen) {
+            uint64_t left = r->end - r->off;
+            if (left == 0)
+                return false;
+            size_t want = left < SPILL_BUF ? (size_t)left : SPILL_BUF;
+            ssize_t got = pread(b->spill_fd, r->buf, want, (off_t)r->off);
+            if (got <= 0) {
+                if (got < 0 && errno == EINTR)
+                    continue;
+                return false;
+            }
+            r->off += (uint64_t)got;
+            r->blen = (size_t)got;
+            r->bpos = 0;
+        }
+        size_t k = r->blen - r->bpos < n ? r->blen - r->bpos : n;
+        if (d) {
+            memcpy(d, r->buf + r->bpos, k);
+            d += k;
+        }
+        r->bpos += k;
+        n -= k;
+    }
+    return true;
+}
+
+/* The whole stream of term `idx` (its pieces from every run, then what is
+ * still buffered) into out.  Runs list terms in byte order, as finish
+ * visits them, so each run is read once, front to back. */
+static int gather(builder *b, uint32_t idx, essay_buf *out, essay_error *err)
+{
+    out->len = 0;
+    for (size_t i = 0; i < b->n_runs; i++) {
+        spill_run *r = &b->runs[i];
+        if (!r->peeked) {
+            if (r->off == r->end && r->bpos == r->blen)
+                continue;
+            uint32_t head[2];
+            if (!run_read(b, r, head, sizeof head))
+                goto bad;
+            r->idx = head[0];
+            r->len = head[1];
+            r->peeked = true;
+        }
+        if (r->idx != idx)
+            continue;
+        if (essay_buf_grow(out, r->len) != 0)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index");
+        if (!run_read(b, r, out->data + out->len, r->len))
+            goto bad;
+        out->len += r->len;
+        r->peeked = false;
+    }
+    bterm *t = &b->terms[idx];
+    if (t->len > 0 && essay_buf_put(out, t->buf, t->len) != 0)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index");
+    return 0;
+bad:
+    return essay_error_set(err, ESSAY_EIO, b->spill_near, 0, 0, 0,
+                           "cannot read back temporary postings beside it");
 }
 
 /* The BM25 tf factor as search computes it (quantized length, the same
@@ -753,11 +949,16 @@ static int finish(builder *b, sink *out, essay_error *err)
 {
     const essay_corpus *c = b->corpus;
     int rc = ESSAY_ENOMEM;
-    uint32_t *order = NULL, *rank = NULL, *remap = NULL, *roff = NULL;
+    /* the term table's lookup slots and the apply scratch are done with */
+    essay_free(b->slots);
+    b->slots = NULL;
+    essay_free(b->gterm);
+    b->gterm = NULL;
+    uint32_t *order = NULL, *rank = NULL, *remap = NULL, *roff = NULL, *key_rank = NULL;
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
-    essay_buf post = ESSAY_BUF_INIT, tstr = ESSAY_BUF_INIT;
+    essay_buf post = ESSAY_BUF_INIT, tstr = ESSAY_BUF_INIT, stream = ESSAY_BUF_INIT;
     uint8_t *norms = NULL;
     ef_meta meta;
     memset(&meta, 0, sizeof meta);
@@ -765,7 +966,7 @@ static int finish(builder *b, sink *out, essay_error *err)
     for (size_t o = 0; o < b->n_paras; o++) {
         const essay_paragraph *p = &c->paras[o];
         meta.n_lang[p->lang]++;
-        meta.total_len[p->lang] += b->paras[o].doclen;
+        meta.total_len[p->lang] += b->doclen[o];
     }
     meta.n_articles = c->n_articles;
     meta.n_paras = b->n_paras;
@@ -804,13 +1005,16 @@ static int finish(builder *b, sink *out, essay_error *err)
     sink_section(out, EF_ARTS, arts, c->n_articles * sizeof(ef_article));
 
     /* key ranks: essays in id order, then language, then paragraph */
+    key_rank = essay_malloc((b->n_paras ? b->n_paras : 1) * sizeof(uint32_t));
+    if (!key_rank)
+        goto oom;
     {
         uint32_t kr = 0;
         for (size_t k = 0; k < c->n_articles; k++) {
             const essay_article *a = &c->articles[c->by_id[k]];
             for (int l = 0; l < 2; l++)
                 for (uint32_t j = 0; j < a->n_para[l]; j++)
-                    b->paras[a->para[l][j].ordinal].key_rank = kr++;
+                    key_rank[a->para[l][j].ordinal] = kr++;
         }
     }
     double avgdl[2];
@@ -822,7 +1026,7 @@ static int finish(builder *b, sink *out, essay_error *err)
     if (!norms)
         goto oom;
     for (size_t o = 0; o < b->n_paras; o++)
-        norms[o] = (uint8_t)(b->paras[o].lang << 7 | ef_norm_code(b->paras[o].doclen));
+        norms[o] = (uint8_t)(c->paras[o].lang << 7 | ef_norm_code(b->doclen[o]));
     ef_norm_table(b->norm_k, avgdl);
     b->norms = norms;
     sink_section(out, EF_NORM, norms, b->n_paras);
@@ -830,13 +1034,9 @@ static int finish(builder *b, sink *out, essay_error *err)
     /* TEXT, straight from the corpus */
     sink_begin(out);
     {
-        uint64_t at = 0;
         for (size_t o = 0; o < b->n_paras; o++) {
             const essay_paragraph *p = &c->paras[o];
-            b->paras[o].text_off = at;
-            b->paras[o].text_len = p->len;
             sink_put(out, p->text, (size_t)p->len + 1); /* with its NUL */
-            at += (uint64_t)p->len + 1;
         }
         for (size_t i = 0; i < c->n_articles; i++) {
             const essay_article *a = &c->articles[i];
@@ -845,9 +1045,35 @@ static int finish(builder *b, sink *out, essay_error *err)
         }
     }
     sink_end(out, EF_TEXT);
-    sink_section(out, EF_PARA, b->paras, b->n_paras * sizeof(ef_para));
-    essay_free(b->paras); /* no longer needed: keep the peak down */
-    b->paras = NULL;
+    /* PARA, from the corpus, a batch at a time */
+    sink_begin(out);
+    {
+        ef_para batch[1024];
+        size_t nb = 0;
+        uint64_t at = 0;
+        for (size_t o = 0; o < b->n_paras; o++) {
+            const essay_paragraph *p = &c->paras[o];
+            ef_para *r = &batch[nb++];
+            memset(r, 0, sizeof *r);
+            r->text_off = at;
+            r->text_len = p->len;
+            at += (uint64_t)p->len + 1;
+            r->article = p->article->ordinal;
+            const essay_paragraph *pair = essay_paragraph_pair(p);
+            r->pair = pair ? pair->ordinal : EF_NO_PAIR;
+            r->doclen = b->doclen[o];
+            r->key_rank = key_rank[o];
+            r->index = (uint16_t)p->index;
+            r->lang = p->lang;
+            if (nb == ESSAY_ARRAY_LEN(batch) || o + 1 == b->n_paras) {
+                sink_put(out, batch, nb * sizeof(ef_para));
+                nb = 0;
+            }
+        }
+    }
+    sink_end(out, EF_PARA);
+    essay_free(key_rank); /* keep the peak down */
+    key_rank = NULL;
 
     /* POST, term by term in byte order; TERM, TSTR and HASH after it */
     order = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
@@ -883,6 +1109,9 @@ static int finish(builder *b, sink *out, essay_error *err)
             x->var = canon;
         }
     }
+    for (size_t i = 0; i < b->n_runs; i++)
+        if (!(b->runs[i].buf = essay_malloc(SPILL_BUF)))
+            goto oom;
     sink_begin(out);
     uint64_t post_len = 0;
     for (size_t id = 0; id < b->n_terms; id++) {
@@ -908,7 +1137,18 @@ static int finish(builder *b, sink *out, essay_error *err)
                     vbits++;
             r->vbits = (uint8_t)vbits;
             post.len = 0;
-            rc = encode_postings(b, t, r->kind == EF_KIND_STEM, remap + roff[order[id]], vbits,
+            const bterm *src = t;
+            bterm whole;
+            if (b->n_runs > 0) {
+                rc = gather(b, order[id], &stream, err);
+                if (rc != 0)
+                    goto done;
+                whole = *t;
+                whole.buf = (uint8_t *)stream.data;
+                whole.len = (uint32_t)stream.len;
+                src = &whole;
+            }
+            rc = encode_postings(b, src, r->kind == EF_KIND_STEM, remap + roff[order[id]], vbits,
                                  &post);
             if (rc != 0)
                 goto fail;
@@ -947,6 +1187,7 @@ fail:
                                            : "the index exceeds a format limit");
 done:
     essay_free(order);
+    essay_free(key_rank);
     essay_free(rank);
     essay_free(remap);
     essay_free(roff);
@@ -954,6 +1195,7 @@ done:
     essay_free(hash);
     essay_free(arts);
     essay_buf_free(&post);
+    essay_buf_free(&stream);
     essay_buf_free(&tstr);
     essay_free(norms);
     return rc;
@@ -967,8 +1209,13 @@ static void builder_free(builder *b)
     essay_free(b->slots);
     essay_free(b->gterm);
     essay_free(b->xterms);
+    for (size_t i = 0; i < b->n_runs; i++)
+        essay_free(b->runs[i].buf);
+    essay_free(b->runs);
+    if (b->spill_fd >= 0)
+        close(b->spill_fd);
     essay_buf_free(&b->strs);
-    essay_free(b->paras);
+    essay_free(b->doclen);
     if (b->chunks)
         for (size_t i = 0; i < b->n_chunks; i++)
             essay_buf_free(&b->chunks[i].out);
@@ -977,9 +1224,10 @@ static void builder_free(builder *b)
 
 /* Analyze the corpus into the builder's term table (every core). */
 static int build_terms(builder *bp, const essay_corpus *corpus, const essay_build_options *opts,
-                       essay_error *err)
+                       const char *spill_near, essay_error *err)
 {
     memset(bp, 0, sizeof *bp); /* the caller frees it, whatever happens */
+    bp->spill_fd = -1;
     if (opts && opts->version != ESSAY_BUILD_OPTIONS_VERSION)
         return essay_fail(err, ESSAY_EINVAL, "essay_index_build: unknown options version %u",
                           opts->version);
@@ -989,19 +1237,24 @@ static int build_terms(builder *bp, const essay_corpus *corpus, const essay_buil
 #define b (*bp)
     b.corpus = corpus;
     b.opts = opts;
-    b.n_paras = corpus->n_paras;
-    b.paras = essay_calloc(b.n_paras ? b.n_paras : 1, sizeof(ef_para));
-    if (!b.paras)
-        return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-    for (size_t o = 0; o < b.n_paras; o++) {
-        const essay_paragraph *p = &corpus->paras[o];
-        ef_para *r = &b.paras[o];
-        r->article = p->article->ordinal;
-        r->index = (uint16_t)p->index;
-        r->lang = p->lang;
-        const essay_paragraph *pair = essay_paragraph_pair(p);
-        r->pair = pair ? pair->ordinal : EF_NO_PAIR;
+    if (spill_near) {
+        /* postings buffers beyond 1/16 of the text go to disk */
+        uint64_t text = 0;
+        for (size_t o = 0; o < corpus->n_paras; o++)
+            text += corpus->paras[o].len;
+        uint64_t budget = text / 16;
+        if (budget < ((uint64_t)4 << 20))
+            budget = (uint64_t)4 << 20;
+        if (budget > ((uint64_t)1 << 30))
+            budget = (uint64_t)1 << 30;
+        size_t over = atomic_load(&spill_budget_override);
+        b.budget = over ? over : (size_t)budget;
+        b.spill_near = spill_near;
     }
+    b.n_paras = corpus->n_paras;
+    b.doclen = essay_calloc(b.n_paras ? b.n_paras : 1, sizeof(uint32_t));
+    if (!b.doclen)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
     /* chunks */
     size_t cap = 0;
     for (size_t o = 0; o < b.n_paras;) {
@@ -1042,6 +1295,8 @@ static int build_terms(builder *bp, const essay_corpus *corpus, const essay_buil
     int rc = b.failed;
     if (rc != 0 && err)
         *err = b.err;
+    if (rc == 0 && b.n_runs > 0 && b.budget)
+        rc = spill(&b, err); /* the rest too: writing starts from empty buffers */
     return rc;
 #undef b
 }
@@ -1054,7 +1309,7 @@ int essay_index_build(essay_index **out, const essay_corpus *corpus,
     if (!out || !corpus)
         return essay_fail(err, ESSAY_EINVAL, "essay_index_build: NULL argument");
     builder b;
-    int rc = build_terms(&b, corpus, opts, err);
+    int rc = build_terms(&b, corpus, opts, NULL, err);
     if (rc != 0) {
         builder_free(&b);
         return rc;
@@ -1083,7 +1338,7 @@ int essay_index_build_file(const essay_corpus *corpus, const char *path,
     if (!corpus || !path || !*path)
         return essay_fail(err, ESSAY_EINVAL, "essay_index_build_file: NULL argument");
     builder b;
-    int rc = build_terms(&b, corpus, opts, err);
+    int rc = build_terms(&b, corpus, opts, path, err);
     if (rc != 0) {
         builder_free(&b);
         return rc;

@@ -70,6 +70,10 @@ int essay_saver_pwrite(essay_saver *sv, uint64_t off, const void *p, size_t n, e
 int essay_saver_commit(essay_saver *sv, essay_error *err); /* frees sv */
 void essay_saver_abort(essay_saver *sv);                     /* frees sv */
 
+/* Test hook: essay_index_build_file() spills its postings buffers to disk
+ * beyond n bytes instead of its default (0 = default).  Process-wide. */
+void essay_build_spill_budget(size_t n);
+
 /* Release a file mapping (store.c); no-op when not mapped. */
 void essay_index_unmap(essay_index *idx);
 
