@@ -13,6 +13,7 @@
 #include "corpus.h"
 #include "hash.h"
 #include "index.h"
+#include "textpack.h"
 
 #include <math.h>
 #include <unicode/uchar.h>
@@ -51,6 +52,7 @@ typedef struct chunk {
 
 typedef struct worker_ctx {
     essay_analyzer *an;
+    essay_tp_model *tp;    /* byte-pair counts of the text it analyzed */
     tok_rec *toks;
     size_t n_toks, cap_toks;
     essay_buf arena;
@@ -224,6 +226,7 @@ static int analyze_chunk(worker_ctx *w, const essay_corpus *c, chunk *ch, essay_
         rc = emit_para(w, &ch->out);
         if (rc != 0)
             return essay_fail(err, rc, "out of memory while analyzing");
+        essay_tp_count(w->tp, p->text, p->len);
     }
     return 0;
 }
@@ -264,6 +267,7 @@ typedef struct builder {
      * run, each term's bytes in term byte order, and emptied.  A term's
      * stream is the concatenation of its pieces in run order (doc deltas
      * continue across runs), so the final pass merges the runs by term. */
+    essay_tp_model *tp;       /* the text model: counts, then codes */
     size_t held, budget;
     const char *spill_near;   /* output path: the spill file goes beside it */
     int spill_fd;
@@ -477,6 +481,8 @@ static void *worker_main(void *arg)
     memset(&w, 0, sizeof w);
     essay_error err;
     int rc = essay_analyzer_new(&w.an, &err);
+    if (rc == 0 && essay_tp_count_new(&w.tp) != 0)
+        rc = essay_fail(&err, ESSAY_ENOMEM, "out of memory while indexing");
     for (;;) {
         pthread_mutex_lock(&b->mu);
         if (rc != 0 && !b->failed) {
@@ -513,6 +519,16 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&b->mu);
     }
     essay_analyzer_free(w.an);
+    if (w.tp) {
+        /* the text model counts every paragraph, whichever thread saw it */
+        pthread_mutex_lock(&b->mu);
+        if (!b->failed && essay_tp_count_merge(b->tp, w.tp) != 0) {
+            b->failed = ESSAY_EINVAL;
+            essay_fail(&b->err, ESSAY_EINVAL, "internal error: text model");
+        }
+        pthread_mutex_unlock(&b->mu);
+        essay_tp_free(w.tp);
+    }
     essay_free(w.toks);
     essay_free(w.map);
     essay_free(w.groups);
@@ -807,7 +823,7 @@ done:
 
 /* ---- output: sections streamed to memory or to a file ----------------- */
 
-#define N_SECTIONS 9u
+#define N_SECTIONS 10u
 #define SINK_BUF (1u << 20)
 
 /* Sections are written one after another; each is checksummed as it goes.
@@ -875,6 +891,11 @@ static void sink_begin(sink *s)
 
 static void sink_end(sink *s, uint32_t id)
 {
+    if (s->n >= N_SECTIONS) {
+        if (s->rc == 0)
+            s->rc = essay_fail(s->err, ESSAY_EINVAL, "internal error: too many sections");
+        return;
+    }
     uint8_t *e = s->table + s->n++ * EF_ENTRY_SIZE;
     uint32_t flags = 0;
     uint64_t len = s->off - s->sec_off, ck = XXH3_64bits_digest(&s->st);
@@ -942,7 +963,7 @@ static void sink_close(sink *s)
                                    (size_t)s->n * EF_ENTRY_SIZE, s->err);
 }
 
-/* Write the image: META ARTS NORM TEXT PARA POST TERM TSTR HASH.  TEXT
+/* Write the image: META TMOD ARTS NORM TEXT PARA POST TERM TSTR HASH.  TEXT
  * comes before PARA (which records where each text went) and POST before
  * TERM (which records where each term's postings went). */
 static int finish(builder *b, sink *out, essay_error *err)
@@ -954,11 +975,13 @@ static int finish(builder *b, sink *out, essay_error *err)
     b->slots = NULL;
     essay_free(b->gterm);
     b->gterm = NULL;
-    uint32_t *order = NULL, *rank = NULL, *remap = NULL, *roff = NULL, *key_rank = NULL;
+    uint32_t *order = NULL, *rank = NULL, *remap = NULL, *roff = NULL;
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
     essay_buf post = ESSAY_BUF_INIT, tstr = ESSAY_BUF_INIT, stream = ESSAY_BUF_INIT;
+    essay_buf coded = ESSAY_BUF_INIT;
+    uint32_t *code_len = NULL;
     uint8_t *norms = NULL;
     ef_meta meta;
     memset(&meta, 0, sizeof meta);
@@ -967,6 +990,7 @@ static int finish(builder *b, sink *out, essay_error *err)
         const essay_paragraph *p = &c->paras[o];
         meta.n_lang[p->lang]++;
         meta.total_len[p->lang] += b->doclen[o];
+        meta.text_bytes += p->len;
     }
     meta.n_articles = c->n_articles;
     meta.n_paras = b->n_paras;
@@ -975,13 +999,50 @@ static int finish(builder *b, sink *out, essay_error *err)
     meta.n_positions = b->n_positions;
     sink_section(out, EF_META, &meta, sizeof meta);
 
+    /* TMOD: the text model, from the counts of every paragraph */
+    if (essay_tp_finish(b->tp) != 0)
+        goto oom;
+    {
+        size_t n = essay_tp_serialized_size(b->tp);
+        uint8_t *m = essay_malloc(n ? n : 1);
+        if (!m)
+            goto oom;
+        essay_tp_serialize(b->tp, m);
+        sink_section(out, EF_TMOD, m, n);
+        essay_free(m);
+    }
+    /* code lengths, to place the essay ids and paths after the texts */
+    code_len = essay_malloc((b->n_paras ? b->n_paras : 1) * sizeof(uint32_t));
+    if (!code_len)
+        goto oom;
+    uint64_t text_off = 0;
+    for (size_t o = 0; o < b->n_paras; o++) {
+        const essay_paragraph *p = &c->paras[o];
+        if (essay_buf_grow(&coded, essay_tp_encode_bound(p->len)) != 0)
+            goto oom;
+        size_t n;
+        if (essay_tp_encode(b->tp, p->text, p->len, (uint8_t *)coded.data, &n) != 0 ||
+            n > UINT32_MAX) {
+            rc = essay_fail(err, ESSAY_EINVAL, "internal error: text model");
+            goto done;
+        }
+        code_len[o] = (uint32_t)n;
+        text_off += n;
+    }
+
     /* ARTS (their ids and paths go at the end of TEXT) */
     arts = essay_calloc(c->n_articles ? c->n_articles : 1, sizeof(ef_article));
     if (!arts)
         goto oom;
-    uint64_t text_off = 0;
-    for (size_t o = 0; o < b->n_paras; o++)
-        text_off += (uint64_t)c->paras[o].len + 1;
+    /* key ranks: essays in id order, then language, then paragraph */
+    {
+        uint32_t kr = 0;
+        for (size_t k = 0; k < c->n_articles; k++) {
+            const essay_article *a = &c->articles[c->by_id[k]];
+            arts[c->by_id[k]].key_base = kr;
+            kr += a->n_para[0] + a->n_para[1];
+        }
+    }
     for (size_t i = 0; i < c->n_articles; i++) {
         const essay_article *a = &c->articles[i];
         ef_article *r = &arts[i];
@@ -1004,19 +1065,6 @@ static int finish(builder *b, sink *out, essay_error *err)
     }
     sink_section(out, EF_ARTS, arts, c->n_articles * sizeof(ef_article));
 
-    /* key ranks: essays in id order, then language, then paragraph */
-    key_rank = essay_malloc((b->n_paras ? b->n_paras : 1) * sizeof(uint32_t));
-    if (!key_rank)
-        goto oom;
-    {
-        uint32_t kr = 0;
-        for (size_t k = 0; k < c->n_articles; k++) {
-            const essay_article *a = &c->articles[c->by_id[k]];
-            for (int l = 0; l < 2; l++)
-                for (uint32_t j = 0; j < a->n_para[l]; j++)
-                    key_rank[a->para[l][j].ordinal] = kr++;
-        }
-    }
     double avgdl[2];
     for (int l = 0; l < 2; l++)
         avgdl[l] = meta.n_lang[l] && meta.total_len[l]
@@ -1031,12 +1079,20 @@ static int finish(builder *b, sink *out, essay_error *err)
     b->norms = norms;
     sink_section(out, EF_NORM, norms, b->n_paras);
 
-    /* TEXT, straight from the corpus */
+    /* TEXT, coded straight from the corpus */
     sink_begin(out);
     {
         for (size_t o = 0; o < b->n_paras; o++) {
             const essay_paragraph *p = &c->paras[o];
-            sink_put(out, p->text, (size_t)p->len + 1); /* with its NUL */
+            size_t n;
+            if (essay_buf_grow(&coded, essay_tp_encode_bound(p->len)) != 0)
+                goto oom;
+            if (essay_tp_encode(b->tp, p->text, p->len, (uint8_t *)coded.data, &n) != 0 ||
+                n != code_len[o]) {
+                rc = essay_fail(err, ESSAY_EINVAL, "internal error: text model");
+                goto done;
+            }
+            sink_put(out, coded.data, n);
         }
         for (size_t i = 0; i < c->n_articles; i++) {
             const essay_article *a = &c->articles[i];
@@ -1057,12 +1113,9 @@ static int finish(builder *b, sink *out, essay_error *err)
             memset(r, 0, sizeof *r);
             r->text_off = at;
             r->text_len = p->len;
-            at += (uint64_t)p->len + 1;
+            r->code_len = code_len[o];
+            at += code_len[o];
             r->article = p->article->ordinal;
-            const essay_paragraph *pair = essay_paragraph_pair(p);
-            r->pair = pair ? pair->ordinal : EF_NO_PAIR;
-            r->doclen = b->doclen[o];
-            r->key_rank = key_rank[o];
             r->index = (uint16_t)p->index;
             r->lang = p->lang;
             if (nb == ESSAY_ARRAY_LEN(batch) || o + 1 == b->n_paras) {
@@ -1072,8 +1125,7 @@ static int finish(builder *b, sink *out, essay_error *err)
         }
     }
     sink_end(out, EF_PARA);
-    essay_free(key_rank); /* keep the peak down */
-    key_rank = NULL;
+
 
     /* POST, term by term in byte order; TERM, TSTR and HASH after it */
     order = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
@@ -1187,7 +1239,6 @@ fail:
                                            : "the index exceeds a format limit");
 done:
     essay_free(order);
-    essay_free(key_rank);
     essay_free(rank);
     essay_free(remap);
     essay_free(roff);
@@ -1195,6 +1246,8 @@ done:
     essay_free(hash);
     essay_free(arts);
     essay_buf_free(&post);
+    essay_buf_free(&coded);
+    essay_free(code_len);
     essay_buf_free(&stream);
     essay_buf_free(&tstr);
     essay_free(norms);
@@ -1209,6 +1262,7 @@ static void builder_free(builder *b)
     essay_free(b->slots);
     essay_free(b->gterm);
     essay_free(b->xterms);
+    essay_tp_free(b->tp);
     for (size_t i = 0; i < b->n_runs; i++)
         essay_free(b->runs[i].buf);
     essay_free(b->runs);
@@ -1253,7 +1307,7 @@ static int build_terms(builder *bp, const essay_corpus *corpus, const essay_buil
     }
     b.n_paras = corpus->n_paras;
     b.doclen = essay_calloc(b.n_paras ? b.n_paras : 1, sizeof(uint32_t));
-    if (!b.doclen)
+    if (!b.doclen || essay_tp_count_new(&b.tp) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
     /* chunks */
     size_t cap = 0;

@@ -15,8 +15,13 @@
  *                                        -- checksum = XXH3-64 of the bytes
  *   sections  (ids are four ASCII bytes read as a u32):
  *     META  meta                         -- counts and BM25 statistics
- *     TEXT  byte[]                       -- paragraph texts, essay ids and
- *                                           source names, each NUL-terminated
+ *     TEXT  byte[]                       -- paragraph texts, each coded on
+ *                                           its own with the TMOD model
+ *                                           (textpack.c), then essay ids and
+ *                                           source names, NUL-terminated
+ *     TMOD  byte[]                       -- the text model: an order-1
+ *                                           canonical Huffman code over
+ *                                           bytes (format in textpack.c)
  *     ARTS  article[n_articles]          -- in corpus order
  *     PARA  para[n_paras]                -- ordinal order = document ids
  *     TERM  term[n_terms]                -- sorted by term bytes (memcmp)
@@ -29,8 +34,17 @@
  *
  *   article   := u64 id_off u64 path_off u32 id_len u32 path_len
  *                u32 first_para u16 n_en u16 n_zh u32 flags u32 line
- *   para      := u64 text_off u32 text_len u32 article u32 pair u32 doclen
- *                u32 key_rank u16 index u8 lang u8 flags
+ *                u32 key_base u32 reserved
+ *                -- its paragraphs are first_para.., English then Chinese;
+ *                   key_base is the rank of its first paragraph in key
+ *                   order (essay id, language, paragraph): ties in a
+ *                   ranking go by key
+ *   para      := u64 text_off u32 text_len u32 code_len u32 article
+ *                u16 index u8 lang u8 flags
+ *                -- text_len bytes of text, coded in code_len bytes of TEXT
+ *                   at text_off; its pair (the same index in the other
+ *                   language, when the essay is aligned) and its key rank
+ *                   follow from its article
  *   term      := u64 hash u64 post_off u32 post_len u32 df u32 str_off
  *                u16 str_len u8 kind u8 vbits
  *                -- kind 'X' (exact form of an English word) has no postings
@@ -87,6 +101,7 @@
 #define EF_HASH EF_ID('H', 'A', 'S', 'H')
 #define EF_POST EF_ID('P', 'O', 'S', 'T')
 #define EF_NORM EF_ID('N', 'O', 'R', 'M')
+#define EF_TMOD EF_ID('T', 'M', 'O', 'D')
 
 #define EF_KIND_STEM 'S'
 #define EF_KIND_EXACT 'X'
@@ -108,6 +123,7 @@ typedef struct ef_meta {
     uint64_t n_positions;
     uint64_t n_lang[2];      /* paragraphs per language */
     uint64_t total_len[2];   /* sum of doclen per language */
+    uint64_t text_bytes;     /* paragraph text, decoded */
 } ef_meta;
 
 typedef struct ef_article {
@@ -119,15 +135,15 @@ typedef struct ef_article {
     uint16_t n_para[2];
     uint32_t flags;
     uint32_t line;
+    uint32_t key_base;
+    uint32_t reserved;
 } ef_article;
 
 typedef struct ef_para {
     uint64_t text_off;
     uint32_t text_len;
+    uint32_t code_len;
     uint32_t article;
-    uint32_t pair;
-    uint32_t doclen;
-    uint32_t key_rank;
     uint16_t index;
     uint8_t lang;
     uint8_t flags;
@@ -154,9 +170,9 @@ typedef struct ef_skip {
 /* The structs above are written as they lie in memory: the build checks
  * the sizes and the byte order (little-endian hosts only, checked at
  * configure time). */
-_Static_assert(sizeof(ef_meta) == 72, "ef_meta layout");
-_Static_assert(sizeof(ef_article) == 40, "ef_article layout");
-_Static_assert(sizeof(ef_para) == 32, "ef_para layout");
+_Static_assert(sizeof(ef_meta) == 80, "ef_meta layout");
+_Static_assert(sizeof(ef_article) == 48, "ef_article layout");
+_Static_assert(sizeof(ef_para) == 24, "ef_para layout");
 _Static_assert(sizeof(ef_term) == 32, "ef_term layout");
 _Static_assert(sizeof(ef_skip) == 16, "ef_skip layout");
 

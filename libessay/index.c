@@ -24,6 +24,11 @@ essay_index *essay_index_alloc(void)
         essay_free(idx);
         return NULL;
     }
+    if (pthread_mutex_init(&idx->tp_lock, NULL) != 0) {
+        pthread_mutex_destroy(&idx->lock);
+        essay_free(idx);
+        return NULL;
+    }
     return idx;
 }
 
@@ -79,10 +84,10 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
         if (XXH3_64bits_digest(&st) != tab_ck)
             return corrupt(err, name, 56, "header checksum mismatch");
     }
-    const uint8_t *sec[9] = { 0 };
-    uint64_t slen[9] = { 0 };
-    static const uint32_t ids[9] = { EF_META, EF_ARTS, EF_PARA, EF_TERM, EF_HASH,
-                                     EF_TSTR, EF_POST, EF_TEXT, EF_NORM };
+    const uint8_t *sec[10] = { 0 };
+    uint64_t slen[10] = { 0 };
+    static const uint32_t ids[10] = { EF_META, EF_ARTS, EF_PARA, EF_TERM, EF_HASH,
+                                      EF_TSTR, EF_POST, EF_TEXT, EF_NORM, EF_TMOD };
     size_t table_end = EF_HEADER_SIZE + (size_t)nsec * EF_ENTRY_SIZE;
     for (uint32_t i = 0; i < nsec; i++) {
         const uint8_t *e = tab + (size_t)i * EF_ENTRY_SIZE;
@@ -97,7 +102,7 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
             return corrupt(err, name, at + 8, "section outside the file");
         if (!trusted && essay_checksum64(img + off, (size_t)l) != ck)
             return corrupt(err, name, off, "section checksum mismatch");
-        for (int k = 0; k < 9; k++)
+        for (int k = 0; k < 10; k++)
             if (ids[k] == id) {
                 if (sec[k])
                     return corrupt(err, name, at, "duplicate section");
@@ -105,7 +110,7 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
                 slen[k] = l;
             }
     }
-    for (int k = 0; k < 9; k++)
+    for (int k = 0; k < 10; k++)
         if (!sec[k])
             return corrupt(err, name, EF_HEADER_SIZE, "a required section is missing");
 
@@ -172,6 +177,8 @@ int essay_index_from_image(essay_index **out, const void *image, size_t len, voi
     idx->text = (const char *)sec[7];
     idx->text_len = (size_t)slen[7];
     idx->norms = sec[8];
+    idx->tmod = sec[9];
+    idx->tmod_len = (size_t)slen[9];
     for (int l = 0; l < 2; l++)
         idx->avgdl[l] = m->n_lang[l] && m->total_len[l]
                             ? (double)m->total_len[l] / (double)m->n_lang[l]
@@ -226,20 +233,52 @@ const char *essay_index_term_str(const essay_index *idx, size_t id, size_t *len)
     return (const char *)idx->tstr + t->str_off;
 }
 
-const char *essay_index_para_text(const essay_index *idx, size_t ordinal, size_t *len)
+/* The text model, loaded from TMOD on first use (so that a trusted open
+ * stays O(1)); NULL when it is damaged. */
+static int text_model(const essay_index *idx, const essay_tp_model **m)
+{
+    essay_index *w = (essay_index *)idx;
+    int rc = 0;
+    pthread_mutex_lock(&w->tp_lock);
+    if (!w->tp && !w->tp_bad) {
+        rc = essay_tp_load(&w->tp, idx->tmod, idx->tmod_len);
+        if (rc != 0) {
+            w->tp = NULL;
+            w->tp_bad = rc != ESSAY_ENOMEM; /* out of memory may pass */
+        }
+    }
+    if (w->tp_bad)
+        rc = ESSAY_ECORRUPT;
+    *m = w->tp;
+    pthread_mutex_unlock(&w->tp_lock);
+    return *m ? 0 : rc ? rc : ESSAY_ENOMEM;
+}
+
+int essay_index_para_text(const essay_index *idx, size_t ordinal, essay_buf *out)
 {
     if (ordinal >= idx->n_paras)
-        return NULL;
+        return ESSAY_ECORRUPT;
     const ef_para *p = &idx->paras[ordinal];
-    if (p->text_off >= idx->text_len || p->text_len >= idx->text_len - p->text_off ||
-        idx->text[p->text_off + p->text_len] != 0)
-        return NULL;
+    if (p->text_off > idx->text_len || p->code_len > idx->text_len - p->text_off ||
+        p->text_len > ESSAY_MAX_PARAGRAPH_BYTES)
+        return ESSAY_ECORRUPT;
+    const essay_tp_model *m;
+    int rc = text_model(idx, &m);
+    if (rc != 0)
+        return rc;
+    out->len = 0;
+    if (essay_buf_grow(out, (size_t)p->text_len + 1) != 0)
+        return ESSAY_ENOMEM;
+    if (essay_tp_decode(m, (const uint8_t *)idx->text + p->text_off, p->code_len, out->data,
+                        p->text_len) != 0)
+        return ESSAY_ECORRUPT;
     /* a trusted (unchecked) file may hold damaged text: never hand out
      * bytes that are not UTF-8 */
-    if (essay_utf8_validate(idx->text + p->text_off, p->text_len) != p->text_len)
-        return NULL;
-    *len = p->text_len;
-    return idx->text + p->text_off;
+    if (essay_utf8_validate(out->data, p->text_len) != p->text_len)
+        return ESSAY_ECORRUPT;
+    out->len = p->text_len;
+    out->data[out->len] = 0;
+    return 0;
 }
 
 const char *essay_index_article_id(const essay_index *idx, size_t art, size_t *len)
@@ -311,20 +350,39 @@ static int assemble_corpus(const essay_index *idx, essay_corpus **out, essay_err
     if (!c->paths[0])
         goto oom;
     c->n_paths = 1;
+    /* the texts, decoded into one arena that the corpus owns */
+    uint64_t total = 1;
+    for (size_t o = 0; o < np; o++) {
+        if (idx->paras[o].text_len > ESSAY_MAX_PARAGRAPH_BYTES)
+            goto bad;
+        total += (uint64_t)idx->paras[o].text_len + 1;
+    }
+    if (total > SIZE_MAX || !(c->arena = essay_malloc((size_t)total)))
+        goto oom;
+    c->arena_len = (size_t)total;
+    size_t at = 0;
+    essay_buf one = ESSAY_BUF_INIT;
     for (size_t o = 0; o < np; o++) {
         const ef_para *r = &idx->paras[o];
         essay_paragraph *p = &c->paras[o];
-        size_t len;
-        const char *t = essay_index_para_text(idx, o, &len);
-        if (!t || r->article >= na || r->lang > 1)
+        int trc = essay_index_para_text(idx, o, &one);
+        if (trc == 0)
+            memcpy(c->arena + at, one.data, one.len + 1);
+        if (trc != 0 || r->article >= na || r->lang > 1) {
+            essay_buf_free(&one);
+            if (trc == ESSAY_ENOMEM)
+                goto oom;
             goto bad;
+        }
         p->article = &c->articles[r->article];
-        p->text = t;
-        p->len = (uint32_t)len;
+        p->text = c->arena + at;
+        p->len = r->text_len;
+        at += (size_t)r->text_len + 1;
         p->index = r->index;
         p->ordinal = (uint32_t)o;
         p->lang = r->lang;
     }
+    essay_buf_free(&one);
     for (size_t i = 0; i < na; i++) {
         const ef_article *r = &idx->arts[i];
         essay_article *a = &c->articles[i];
@@ -413,9 +471,11 @@ void essay_index_free(essay_index *idx)
     essay_free(idx->pool);
     essay_corpus_free(idx->corpus);
     essay_free(idx->warnings);
+    essay_tp_free(idx->tp);
     essay_free(idx->owned);
     essay_index_unmap(idx);
     pthread_mutex_destroy(&idx->lock);
+    pthread_mutex_destroy(&idx->tp_lock);
     essay_free(idx);
 }
 
@@ -442,7 +502,7 @@ int essay_index_stats_get(const essay_index *idx, essay_index_stats *out)
     out->terms = idx->meta.n_terms;
     out->postings = idx->meta.n_postings;
     out->positions = idx->meta.n_positions;
-    out->text_bytes = idx->text_len;
+    out->text_bytes = idx->meta.text_bytes;
     out->index_bytes = idx->img_len;
     out->format_version = EF_VERSION;
     memcpy(out->icu_version, idx->icu_version, sizeof out->icu_version);

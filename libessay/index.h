@@ -9,6 +9,7 @@
 
 #include "analyze.h"
 #include "format.h"
+#include "textpack.h"
 
 #include <pthread.h>
 
@@ -35,6 +36,8 @@ struct essay_index {
     const uint8_t *post;
     size_t post_len;
     const uint8_t *norms;     /* lang << 7 | length code, per paragraph */
+    const uint8_t *tmod;      /* the text model, serialized */
+    size_t tmod_len;
     double avgdl[2];
     double norm_k[256];       /* BM25 k1 * (1 - b + b * dl / avgdl) per norm byte */
     char icu_version[16];
@@ -43,7 +46,11 @@ struct essay_index {
     essay_error *warnings;
     size_t n_warnings;
 
-    pthread_mutex_t lock;     /* guards the two members below */
+    pthread_mutex_t tp_lock;  /* guards the two members below */
+    essay_tp_model *tp;       /* loaded from tmod on first use */
+    bool tp_bad;
+
+    pthread_mutex_t lock;     /* guards the members below */
     essay_corpus *corpus;     /* built corpus, or assembled lazily */
     bool corpus_owned;
     essay_analyzer **pool;    /* idle analyzers for queries/highlights */
@@ -85,14 +92,42 @@ essay_index *essay_index_alloc(void);
 int essay_index_take_analyzer(const essay_index *idx, essay_analyzer **out, essay_error *err);
 void essay_index_give_analyzer(const essay_index *idx, essay_analyzer *a);
 
+/* The pair of paragraph `doc` (the same index in the other language of an
+ * aligned essay), or EF_NO_PAIR; from the tables, bounds-checked. */
+static inline uint32_t essay_index_pair(const essay_index *idx, uint32_t doc)
+{
+    if (doc >= idx->n_paras)
+        return EF_NO_PAIR;
+    const ef_para *p = &idx->paras[doc];
+    if (p->article >= idx->n_arts)
+        return EF_NO_PAIR;
+    const ef_article *a = &idx->arts[p->article];
+    unsigned l = p->lang & 1, o = l ^ 1;
+    if (!(a->flags & EF_ART_ALIGNED) || p->index >= a->n_para[o])
+        return EF_NO_PAIR;
+    uint64_t pair = (uint64_t)a->first_para + (o ? a->n_para[0] : 0) + p->index;
+    return pair < idx->n_paras ? (uint32_t)pair : EF_NO_PAIR;
+}
+
+/* Rank of paragraph `doc` in key order (ties in a ranking go by key). */
+static inline uint32_t essay_index_key_rank(const essay_index *idx, uint32_t doc)
+{
+    const ef_para *p = &idx->paras[doc];
+    if (p->article >= idx->n_arts)
+        return UINT32_MAX;
+    const ef_article *a = &idx->arts[p->article];
+    return a->key_base + ((p->lang & 1) ? a->n_para[0] : 0u) + p->index;
+}
+
 /* Term id of term bytes (kind byte + UTF-8), or -1 when absent. */
 int64_t essay_index_lookup(const essay_index *idx, const char *term, size_t len);
 
 /* Term bytes of term `id` (bounds-checked; NULL when damaged). */
 const char *essay_index_term_str(const essay_index *idx, size_t id, size_t *len);
 
-/* Paragraph text (bounds-checked; NULL when damaged). */
-const char *essay_index_para_text(const essay_index *idx, size_t ordinal, size_t *len);
+/* Paragraph text, decoded into out (NUL-terminated; out->len bytes):
+ * 0, ESSAY_ECORRUPT when damaged, ESSAY_ENOMEM. */
+int essay_index_para_text(const essay_index *idx, size_t ordinal, essay_buf *out);
 
 /* Essay id of an article (bounds-checked; NULL when damaged). */
 const char *essay_index_article_id(const essay_index *idx, size_t art, size_t *len);

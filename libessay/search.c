@@ -1436,6 +1436,7 @@ typedef struct rhit {
     uint32_t pair;
     essay_span *phl;
     size_t nphl;
+    essay_buf text, ptext;  /* decoded texts (the index stores them coded) */
 } rhit;
 
 struct essay_results {
@@ -1603,7 +1604,8 @@ static int hl_tok(void *payload, const essay_token *t)
     return 0;
 }
 
-static int highlight(qctx *q, uint32_t doc, essay_span **out, size_t *nout)
+static int highlight(qctx *q, uint32_t doc, const char *text, size_t len, essay_span **out,
+                     size_t *nout)
 {
     *out = NULL;
     *nout = 0;
@@ -1612,13 +1614,6 @@ static int highlight(qctx *q, uint32_t doc, essay_span **out, size_t *nout)
     if (rc != 0 || m.n == 0) {
         essay_free(m.pos);
         return rc;
-    }
-    size_t len;
-    const char *text = essay_index_para_text(q->idx, doc, &len);
-    if (!text) {
-        q->bad = true;
-        essay_free(m.pos);
-        return 0;
     }
     hl_ctx h = { &m, NULL, 0, 0, 0 };
     essay_error e;
@@ -1700,7 +1695,7 @@ static inline void offer(const essay_index *idx, rhit *heap, size_t *nheap, size
     memset(&h, 0, sizeof h);
     h.doc = d;
     h.score = sc;
-    h.key_rank = idx->paras[d].key_rank;
+    h.key_rank = essay_index_key_rank(idx, d);
     if (*nheap < k) {
         heap[(*nheap)++] = h;
         heap_up(heap, *nheap - 1);
@@ -1813,6 +1808,8 @@ static void results_free_hits(rhit *h, size_t n)
     for (size_t i = 0; i < n; i++) {
         essay_free(h[i].hl);
         essay_free(h[i].phl);
+        essay_buf_free(&h[i].text);
+        essay_buf_free(&h[i].ptext);
     }
 }
 
@@ -1935,22 +1932,38 @@ ranked:
         goto done;
     }
     memcpy(res->hits, heap + first, res->n * sizeof(rhit));
+    for (size_t i = 0; i < res->n; i++) {
+        res->hits[i].text = (essay_buf)ESSAY_BUF_INIT;
+        res->hits[i].ptext = (essay_buf)ESSAY_BUF_INIT;
+    }
     for (size_t i = 0; i < res->n && !q.bad; i++) {
         rhit *h = &res->hits[i];
-        size_t tl;
-        const char *text = essay_index_para_text(idx, h->doc, &tl);
-        if (!text) {
+        int trc = essay_index_para_text(idx, h->doc, &h->text);
+        if (trc == ESSAY_ENOMEM) {
+            rc = q_oom(&q);
+            goto done;
+        }
+        if (trc != 0) {
             q.bad = true;
             break;
         }
-        h->pair = (o.flags & ESSAY_SEARCH_NO_PAIR) ? EF_NO_PAIR : idx->paras[h->doc].pair;
+        const char *text = h->text.data;
+        size_t tl = h->text.len;
+        h->pair = (o.flags & ESSAY_SEARCH_NO_PAIR) ? EF_NO_PAIR : essay_index_pair(idx, h->doc);
         if (h->pair != EF_NO_PAIR) {
             const ef_para *a = &idx->paras[h->doc], *b;
-            size_t pl;
             if (h->pair >= idx->n_paras || (b = &idx->paras[h->pair], b->article != a->article) ||
-                b->index != a->index || (b->lang & 1) == (a->lang & 1) ||
-                !essay_index_para_text(idx, h->pair, &pl)) {
+                b->index != a->index || (b->lang & 1) == (a->lang & 1)) {
                 q.bad = true; /* a pair must be the same paragraph of the other language */
+                break;
+            }
+            trc = essay_index_para_text(idx, h->pair, &h->ptext);
+            if (trc == ESSAY_ENOMEM) {
+                rc = q_oom(&q);
+                goto done;
+            }
+            if (trc != 0) {
+                q.bad = true;
                 break;
             }
         }
@@ -1958,9 +1971,9 @@ ranked:
         h->snip_e = tl;
         if (o.flags & ESSAY_SEARCH_NO_HIGHLIGHT)
             continue;
-        rc = highlight(&q, h->doc, &h->hl, &h->nhl);
+        rc = highlight(&q, h->doc, text, tl, &h->hl, &h->nhl);
         if (rc == 0 && h->pair != EF_NO_PAIR)
-            rc = highlight(&q, h->pair, &h->phl, &h->nphl);
+            rc = highlight(&q, h->pair, h->ptext.data, h->ptext.len, &h->phl, &h->nphl);
         if (rc != 0) {
             rc = q_oom(&q);
             goto done;
@@ -2013,11 +2026,8 @@ int essay_results_hit(const essay_results *res, size_t i, essay_hit *hit)
     hit->lang = (essay_lang)(p->lang & 1);
     hit->para = p->index;
     hit->score = h->score;
-    hit->text = essay_index_para_text(idx, h->doc, &hit->text_len);
-    if (!hit->text) {
-        hit->text = "";
-        hit->text_len = 0;
-    }
+    hit->text = h->text.data ? h->text.data : "";
+    hit->text_len = h->text.len;
     hit->highlights = h->hl;
     hit->n_highlights = h->nhl;
     hit->snippet_start = h->snip_s;
@@ -2027,11 +2037,8 @@ int essay_results_hit(const essay_results *res, size_t i, essay_hit *hit)
         hit->has_pair = 1;
         hit->pair_lang = (essay_lang)(pp->lang & 1);
         hit->pair_para = pp->index;
-        hit->pair_text = essay_index_para_text(idx, h->pair, &hit->pair_text_len);
-        if (!hit->pair_text) {
-            hit->pair_text = "";
-            hit->pair_text_len = 0;
-        }
+        hit->pair_text = h->ptext.data ? h->ptext.data : "";
+        hit->pair_text_len = h->ptext.len;
         hit->pair_highlights = h->phl;
         hit->n_pair_highlights = h->nphl;
     }
