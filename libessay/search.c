@@ -150,6 +150,33 @@ static bool cur_sync_positions(cursor *c)
     return true;
 }
 
+/* Does the current doc have a wanted variant?  Sets tf to the wanted
+ * positions; when none, the doc's positions are consumed. */
+static bool cur_wanted(cursor *c)
+{
+    if (!cur_sync_positions(c))
+        return false;
+    const uint8_t *q = c->pp;
+    uint32_t n = 0;
+    uint64_t mask = ((uint64_t)1 << c->vbits) - 1;
+    for (uint32_t i = 0; i < c->rawtf; i++) {
+        uint64_t v;
+        if (!ef_get_varint64(&q, c->pend, &v)) {
+            cur_fail(c);
+            return false;
+        }
+        uint64_t var = v & mask;
+        n += var >= c->vlo && var <= c->vhi;
+    }
+    if (n > 0) {
+        c->tf = n;
+        return true; /* pp still starts this doc's positions */
+    }
+    c->pp = q; /* consumed */
+    c->pos_done = true;
+    return false;
+}
+
 /* Move to the next doc of the current block that has a wanted variant;
  * false at the block's end.  tf counts the wanted positions. */
 static bool cur_step(cursor *c)
@@ -157,28 +184,10 @@ static bool cur_step(cursor *c)
     for (;;) {
         if (!cur_step_raw(c))
             return false;
-        if (!c->filter)
+        if (!c->filter || cur_wanted(c))
             return true;
-        if (!cur_sync_positions(c))
+        if (c->bad)
             return false;
-        const uint8_t *q = c->pp;
-        uint32_t n = 0;
-        uint64_t mask = ((uint64_t)1 << c->vbits) - 1;
-        for (uint32_t i = 0; i < c->rawtf; i++) {
-            uint64_t v;
-            if (!ef_get_varint64(&q, c->pend, &v)) {
-                cur_fail(c);
-                return false;
-            }
-            uint64_t var = v & mask;
-            n += var >= c->vlo && var <= c->vhi;
-        }
-        if (n > 0) {
-            c->tf = n;
-            return true; /* pp still starts this doc's positions */
-        }
-        c->pp = q;  /* consumed */
-        c->pos_done = true;
     }
 }
 
@@ -309,7 +318,9 @@ static void cur_seek(cursor *c, uint32_t target)
         }
     }
     for (;;) {
-        if (!cur_step(c)) {
+        /* docs below the target are passed over without looking at their
+         * variants; only a candidate is checked */
+        if (!cur_step_raw(c)) {
             if (c->bad)
                 return;
             /* block exhausted */
@@ -321,7 +332,9 @@ static void cur_seek(cursor *c, uint32_t target)
                 return;
             continue;
         }
-        if (c->doc >= target)
+        if (c->doc >= target && (!c->filter || cur_wanted(c)))
+            return;
+        if (c->bad)
             return;
     }
 }
