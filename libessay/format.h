@@ -217,44 +217,7 @@ static inline void ef_norm_table(double k[256], const double avgdl[2])
         k[c] = EF_K1 * (1.0 - EF_B + EF_B * ef_norm_length((uint8_t)c) / avgdl[c >> 7]);
 }
 
-/* ---- varints (LEB128, at most 5 bytes for a u32) ---- */
-static inline size_t ef_put_varint(uint8_t *out, uint32_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        out[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
-}
-
-/* Decode at *p (< end).  Returns false on truncation or overflow. */
-static inline bool ef_get_varint(const uint8_t **p, const uint8_t *end, uint32_t *v)
-{
-    const uint8_t *s = *p;
-    if (ESSAY_LIKELY(s < end && s[0] < 0x80)) {
-        *v = s[0];
-        *p = s + 1;
-        return true;
-    }
-    uint32_t r = 0;
-    for (unsigned shift = 0; shift < 35; shift += 7) {
-        if (s >= end)
-            return false;
-        uint8_t b = *s++;
-        if (shift == 28 && b > 0x0F)
-            return false;
-        r |= (uint32_t)(b & 0x7F) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            *p = s;
-            return true;
-        }
-    }
-    return false;
-}
-
+/* ---- varints (LEB128: at most 10 bytes for a u64, 5 for a u32) ---- */
 static inline size_t ef_put_varint64(uint8_t *out, uint64_t v)
 {
     size_t n = 0;
@@ -264,6 +227,11 @@ static inline size_t ef_put_varint64(uint8_t *out, uint64_t v)
     }
     out[n++] = (uint8_t)v;
     return n;
+}
+
+static inline size_t ef_put_varint(uint8_t *out, uint32_t v)
+{
+    return ef_put_varint64(out, v);
 }
 
 /* Decode at *p (< end), at most 10 bytes.  False on truncation/overflow. */
@@ -290,6 +258,18 @@ static inline bool ef_get_varint64(const uint8_t **p, const uint8_t *end, uint64
         }
     }
     return false;
+}
+
+/* A u32: at most 5 bytes.  False on truncation or overflow. */
+static inline bool ef_get_varint(const uint8_t **p, const uint8_t *end, uint32_t *v)
+{
+    const uint8_t *s = *p;
+    uint64_t r;
+    if (!ef_get_varint64(&s, end, &r) || r > UINT32_MAX || s - *p > 5)
+        return false;
+    *v = (uint32_t)r;
+    *p = s;
+    return true;
 }
 
 #endif /* ESSAY_FORMAT_H */

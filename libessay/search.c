@@ -1826,6 +1826,18 @@ static void results_free_hits(rhit *h, size_t n)
     }
 }
 
+/* Decode a hit's (or its pair's) text: ENOMEM fails the search, damage
+ * marks it bad (ECORRUPT). */
+static int hit_text(qctx *q, uint32_t doc, essay_buf *out)
+{
+    int rc = essay_index_para_text(q->idx, doc, out);
+    if (rc == ESSAY_ENOMEM)
+        return q_oom(q);
+    if (rc != 0)
+        q->bad = true;
+    return 0;
+}
+
 int essay_index_search(const essay_index *idx, const char *query, size_t len,
                        const essay_search_options *opts, essay_results **out, essay_error *err)
 {
@@ -1951,15 +1963,11 @@ ranked:
     }
     for (size_t i = 0; i < res->n && !q.bad; i++) {
         rhit *h = &res->hits[i];
-        int trc = essay_index_para_text(idx, h->doc, &h->text);
-        if (trc == ESSAY_ENOMEM) {
-            rc = q_oom(&q);
+        rc = hit_text(&q, h->doc, &h->text);
+        if (rc != 0)
             goto done;
-        }
-        if (trc != 0) {
-            q.bad = true;
+        if (q.bad)
             break;
-        }
         const char *text = h->text.data;
         size_t tl = h->text.len;
         h->pair = (o.flags & ESSAY_SEARCH_NO_PAIR) ? EF_NO_PAIR : essay_index_pair(idx, h->doc);
@@ -1970,15 +1978,11 @@ ranked:
                 q.bad = true; /* a pair must be the same paragraph of the other language */
                 break;
             }
-            trc = essay_index_para_text(idx, h->pair, &h->ptext);
-            if (trc == ESSAY_ENOMEM) {
-                rc = q_oom(&q);
+            rc = hit_text(&q, h->pair, &h->ptext);
+            if (rc != 0)
                 goto done;
-            }
-            if (trc != 0) {
-                q.bad = true;
+            if (q.bad)
                 break;
-            }
         }
         h->snip_s = 0;
         h->snip_e = tl;
