@@ -88,6 +88,24 @@ static int st_save(void)
     return rc;
 }
 
+/* Straight into the file, spilling postings (a tiny budget) so that the
+ * spill and merge paths fail too: ENOMEM leaves the old file alone. */
+static int st_build_file(void)
+{
+    essay_corpus *c = NULL;
+    int rc = essay_corpus_parse(&c, text, strlen(text), "a.md", NULL, NULL);
+    if (rc)
+        return rc;
+    essay_build_options o = ESSAY_BUILD_OPTIONS_INIT;
+    o.threads = 1;
+    essay_build_spill_budget(64);
+    rc = essay_index_build_file(c, path, &o, NULL);
+    essay_build_spill_budget(0);
+    CHECK_INT(count_files(), 1); /* the old file or the new one, nothing else */
+    essay_corpus_free(c);
+    return rc;
+}
+
 static int st_open(void)
 {
     essay_index *idx = NULL;
@@ -157,6 +175,7 @@ static void alloc_every_failure(void)
     essay_corpus_free(c);
     CHECK_INT(essay_index_save(fixed, path, NULL), 0);
     run_stage("save", st_save);
+    run_stage("buildfile", st_build_file);
     run_stage("open", st_open);
     run_stage("search", st_search);
     essay_index_free(fixed);
