@@ -602,11 +602,26 @@ static int spill(builder *b, essay_error *err)
         char *path = essay_malloc(n);
         if (!path)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-        snprintf(path, n, "%s.spill-%ld-%u", b->spill_near, (long)getpid(),
-                 atomic_fetch_add(&seq, 1));
-        b->spill_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (b->spill_fd >= 0)
-            unlink(path); /* nothing is left behind, whatever happens */
+#ifdef O_TMPFILE
+        /* an unnamed file in the output's directory: nothing can be left
+         * behind, even by a kill */
+        snprintf(path, n, "%s", b->spill_near);
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            strcpy(path, ".");
+        else if (slash == path)
+            path[1] = 0;
+        else
+            *slash = 0;
+        b->spill_fd = open(path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+        if (b->spill_fd < 0) {
+            snprintf(path, n, "%s.spill-%ld-%u", b->spill_near, (long)getpid(),
+                     atomic_fetch_add(&seq, 1));
+            b->spill_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (b->spill_fd >= 0)
+                unlink(path); /* nothing is left behind once it runs */
+        }
         essay_free(path);
         if (b->spill_fd < 0) {
             b->budget = 0; /* cannot spill here: keep building in memory */

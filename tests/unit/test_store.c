@@ -318,6 +318,46 @@ static void store_kill_during_save(void)
     }
     fprintf(stderr, "  kill: %u trials over %ld us, %u left the old index, %u the new one\n",
             trials, span_us, as_a, as_b);
+    /* the same for essay_index_build_file(), spilling to disk as it goes */
+    essay_corpus *cb = NULL;
+    essay_index *b2 = build_file("real/bilingual.md", &cb);
+    essay_index_free(b2);
+    if (cb) {
+        essay_build_spill_budget(64 << 10);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CHECK_INT(essay_index_build_file(cb, path, NULL, NULL), 0);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long build_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+        span_us = build_us + build_us / 4 + 1000;
+        unsigned bf_a = 0, bf_b = 0, bf_trials = 20;
+        for (unsigned t = 0; t < bf_trials; t++) {
+            CHECK_INT(essay_index_save(a, path, NULL), 0);
+            pid_t pid = fork();
+            if (pid == 0) {
+                essay_index_build_file(cb, path, NULL, NULL);
+                _exit(0);
+            }
+            /* the last quarter of the span, where the file is written */
+            long us = span_us / 2 + rand() % (span_us / 2);
+            struct timespec ts = { us / 1000000L, (us % 1000000L) * 1000L };
+            nanosleep(&ts, NULL);
+            kill(pid, SIGKILL);
+            int st;
+            waitpid(pid, &st, 0);
+            size_t fl;
+            char *bytes = slurp(path, &fl);
+            bool is_a = bytes && fl == la && memcmp(bytes, ia, la) == 0;
+            bool is_b = bytes && fl == lb && memcmp(bytes, ib, lb) == 0;
+            CHECK(is_a || is_b);
+            free(bytes);
+            bf_a += is_a;
+            bf_b += is_b;
+        }
+        essay_build_spill_budget(0);
+        fprintf(stderr, "  kill during build_file: %u trials, %u old, %u new\n", bf_trials, bf_a,
+                bf_b);
+        essay_corpus_free(cb);
+    }
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);
