@@ -978,9 +978,9 @@ static void sink_close(sink *s)
                                    (size_t)s->n * EF_ENTRY_SIZE, s->err);
 }
 
-/* Write the image: META TMOD ARTS NORM TEXT PARA POST TERM TSTR HASH.  TEXT
- * comes before PARA (which records where each text went) and POST before
- * TERM (which records where each term's postings went). */
+/* Write the image: META TMOD NORM TEXT ARTS PARA POST TERM TSTR HASH.  TEXT
+ * comes before ARTS and PARA (which record where each text went) and POST
+ * before TERM (which records where each term's postings went). */
 static int finish(builder *b, sink *out, essay_error *err)
 {
     const essay_corpus *c = b->corpus;
@@ -1026,16 +1026,32 @@ static int finish(builder *b, sink *out, essay_error *err)
         sink_section(out, EF_TMOD, m, n);
         essay_free(m);
     }
-    /* code lengths, to place the essay ids and paths after the texts */
+    double avgdl[2];
+    for (int l = 0; l < 2; l++)
+        avgdl[l] = meta.n_lang[l] && meta.total_len[l]
+                       ? (double)meta.total_len[l] / (double)meta.n_lang[l]
+                       : 1.0;
+    norms = essay_malloc(b->n_paras ? b->n_paras : 1);
+    if (!norms)
+        goto oom;
+    for (size_t o = 0; o < b->n_paras; o++)
+        norms[o] = (uint8_t)(c->paras[o].lang << 7 | ef_norm_code(b->doclen[o]));
+    ef_norm_table(b->norm_k, avgdl);
+    b->norms = norms;
+    sink_section(out, EF_NORM, norms, b->n_paras);
+
+    /* TEXT, coded straight from the corpus, each paragraph once; its
+     * coded length goes into PARA, the essay ids and paths follow */
     code_len = essay_malloc((b->n_paras ? b->n_paras : 1) * sizeof(uint32_t));
     if (!code_len)
         goto oom;
     uint64_t text_off = 0;
+    sink_begin(out);
     for (size_t o = 0; o < b->n_paras; o++) {
         const essay_paragraph *p = &c->paras[o];
+        size_t n;
         if (essay_buf_grow(&coded, essay_tp_encode_bound(p->len)) != 0)
             goto oom;
-        size_t n;
         if (essay_tp_encode(b->tp, p->text, p->len, (uint8_t *)coded.data, &n) != 0 ||
             n > UINT32_MAX) {
             rc = essay_fail(err, ESSAY_EINVAL, "internal error: text model");
@@ -1043,9 +1059,16 @@ static int finish(builder *b, sink *out, essay_error *err)
         }
         code_len[o] = (uint32_t)n;
         text_off += n;
+        sink_put(out, coded.data, n);
     }
+    for (size_t i = 0; i < c->n_articles; i++) {
+        const essay_article *a = &c->articles[i];
+        sink_put(out, a->id, (size_t)a->id_len + 1);
+        sink_put(out, a->path, strlen(a->path) + 1);
+    }
+    sink_end(out, EF_TEXT);
 
-    /* ARTS (their ids and paths go at the end of TEXT) */
+    /* ARTS (their ids and paths are at the end of TEXT) */
     arts = essay_calloc(c->n_articles ? c->n_articles : 1, sizeof(ef_article));
     if (!arts)
         goto oom;
@@ -1080,42 +1103,6 @@ static int finish(builder *b, sink *out, essay_error *err)
     }
     sink_section(out, EF_ARTS, arts, c->n_articles * sizeof(ef_article));
 
-    double avgdl[2];
-    for (int l = 0; l < 2; l++)
-        avgdl[l] = meta.n_lang[l] && meta.total_len[l]
-                       ? (double)meta.total_len[l] / (double)meta.n_lang[l]
-                       : 1.0;
-    norms = essay_malloc(b->n_paras ? b->n_paras : 1);
-    if (!norms)
-        goto oom;
-    for (size_t o = 0; o < b->n_paras; o++)
-        norms[o] = (uint8_t)(c->paras[o].lang << 7 | ef_norm_code(b->doclen[o]));
-    ef_norm_table(b->norm_k, avgdl);
-    b->norms = norms;
-    sink_section(out, EF_NORM, norms, b->n_paras);
-
-    /* TEXT, coded straight from the corpus */
-    sink_begin(out);
-    {
-        for (size_t o = 0; o < b->n_paras; o++) {
-            const essay_paragraph *p = &c->paras[o];
-            size_t n;
-            if (essay_buf_grow(&coded, essay_tp_encode_bound(p->len)) != 0)
-                goto oom;
-            if (essay_tp_encode(b->tp, p->text, p->len, (uint8_t *)coded.data, &n) != 0 ||
-                n != code_len[o]) {
-                rc = essay_fail(err, ESSAY_EINVAL, "internal error: text model");
-                goto done;
-            }
-            sink_put(out, coded.data, n);
-        }
-        for (size_t i = 0; i < c->n_articles; i++) {
-            const essay_article *a = &c->articles[i];
-            sink_put(out, a->id, (size_t)a->id_len + 1);
-            sink_put(out, a->path, strlen(a->path) + 1);
-        }
-    }
-    sink_end(out, EF_TEXT);
     /* PARA, from the corpus, a batch at a time */
     sink_begin(out);
     {
