@@ -330,14 +330,18 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
         return 0;
     if (!latin)
         return emit(a, ESSAY_TOKEN_OTHER, a->fold, n, start, end, pos);
+    if (a->positions_only) /* highlighting: positions and offsets are enough */
+        return emit(a, ESSAY_TOKEN_WORD, a->fold, n, start, end, pos);
+    /* Cut before stemming: the stem is then a function of the exact form
+     * as indexed, so one exact form never has two stems (the index keeps
+     * exact forms as variants of their stem). */
+    n = cut_utf8(a->fold, n, ESSAY_MAX_TOKEN_BYTES);
     bool has_letter = false;
     for (size_t i = 0; i < n && !has_letter; i++)
         has_letter = !((unsigned char)a->fold[i] >= '0' && (unsigned char)a->fold[i] <= '9');
     const char *stem = a->fold;
     size_t stem_len = n;
-    if (a->positions_only) /* highlighting: positions and offsets are enough */
-        return emit(a, ESSAY_TOKEN_WORD, a->fold, n, start, end, pos);
-    if (has_letter && n <= ESSAY_MAX_TOKEN_BYTES) {
+    if (has_letter) {
         int rc = stem_word(a, a->fold, n, &stem, &stem_len);
         if (rc) {
             a->stop = rc;
