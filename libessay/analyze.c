@@ -559,6 +559,21 @@ static bool chunk_cut_after(UChar c)
            c == 0x3001 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B || c == 0xFF1A;
 }
 
+/* ICU's dictionary segmentation does not survive a failed allocation:
+ * ICU 72's CjkBreakEngine writes through the buffer of a vector it could
+ * not allocate.  Its working memory is a few vectors as long as the Han
+ * run, so before ICU breaks a chunk, check that several times that much
+ * can still be had: running out of memory then ends here, as
+ * ESSAY_ENOMEM, and not in a crash inside ICU. */
+static bool icu_headroom(int32_t units)
+{
+    void *p = essay_malloc((size_t)units * 64 + (1u << 20));
+    if (!p)
+        return false;
+    essay_free(p);
+    return true;
+}
+
 static int icu_region(essay_analyzer *a, size_t s, size_t e)
 {
     const char *t = a->text;
@@ -591,6 +606,8 @@ static int icu_region(essay_analyzer *a, size_t s, size_t e)
         }
         a->map[n] = (int32_t)(i - s);
 
+        if (!icu_headroom(n))
+            return a->stop = ESSAY_ENOMEM;
         UErrorCode st = U_ZERO_ERROR;
         ubrk_setText(a->bi, a->u16, n, &st);
         if (U_FAILURE(st))

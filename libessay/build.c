@@ -1,13 +1,17 @@
 /*
  * build.c - corpus -> index image (format.h).
  *
- * Pipeline: the paragraphs are cut into chunks of about CHUNK_BYTES; worker
- * threads (one analyzer each) analyze chunks in parallel and group each
- * paragraph's tokens by term; the groups are then applied to the global term
- * table strictly in chunk order (one thread at a time, while the others go
- * on analyzing), so postings are appended in document order without any
- * sorting.  Finally terms are sorted by bytes, the hash table is filled and
- * postings are re-encoded into blocks with skip entries.
+ * Pipeline: the paragraphs are cut into chunks of about CHUNK_BYTES, which
+ * worker threads take in order from a shared counter.  Each worker owns a
+ * part: an analyzer and a term table of its own, into which it analyzes
+ * and inverts its chunks with no lock at all, so every core stays busy
+ * until the corpus is done.  A worker takes chunks in increasing order, so
+ * each of its postings lists is in document order.  When a worker runs
+ * out of chunks it sorts its terms by bytes (the others still analyzing).
+ * finish() then merges the parts' sorted term lists into one, merges each
+ * term's postings from the parts by document, and re-encodes them into
+ * blocks with skip entries; the image does not depend on the number of
+ * threads nor on which chunk went where.
  */
 #define _GNU_SOURCE 1 /* qsort_r */
 #include "corpus.h"
@@ -20,6 +24,7 @@
 #include <unicode/uversion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -30,12 +35,14 @@
 #include <unistd.h>
 
 #define CHUNK_BYTES (256u << 10)
+#define MAX_THREADS 64
+#define TFN_TAB 32u
 
-/* ---- per-chunk analysis ---------------------------------------------- */
+/* ---- per-paragraph analysis -------------------------------------------- */
 
 typedef struct tok_rec {
     uint64_t hash;
-    uint32_t off;  /* into chunk term arena: kind byte + term */
+    uint32_t off;  /* into the worker's term arena: kind byte + term */
     uint32_t len;
     uint32_t pos;
 } tok_rec;
@@ -47,8 +54,14 @@ typedef struct tok_rec {
 
 typedef struct chunk {
     size_t first, end;  /* paragraph ordinals */
-    essay_buf out;      /* grouped output, see emit_para() */
 } chunk;
+
+typedef struct tgroup {
+    uint64_t hash;
+    uint32_t off, len;  /* term bytes in the worker arena */
+    uint32_t count;     /* tokens, then the fill cursor */
+    uint32_t start;     /* first slot in the positions array */
+} tgroup;
 
 typedef struct worker_ctx {
     essay_analyzer *an;
@@ -59,14 +72,16 @@ typedef struct worker_ctx {
     uint32_t max_pos;
     uint32_t *map;         /* per-paragraph term map: group + 1 */
     size_t cap_map;
-    struct tgroup *groups;
-    size_t cap_groups;
+    tgroup *groups;
+    size_t n_groups, cap_groups;
     uint32_t *tgroup;      /* group of each token */
     size_t cap_tgroup;
     uint32_t *pos;         /* positions, grouped */
     uint32_t *twin;        /* per 'S' position: the group of its 'X' form */
     size_t cap_pos, cap_twin;
-    int fail;
+    uint32_t *gterm;       /* term of each group */
+    uint32_t *var;         /* variants of one stem's positions */
+    size_t cap_gterm, cap_var;
 } worker_ctx;
 
 static char kind_byte(unsigned flags)
@@ -105,19 +120,11 @@ static int collect_tok(void *payload, const essay_token *t)
     return 0;
 }
 
-typedef struct tgroup {
-    uint64_t hash;
-    uint32_t off, len;  /* term bytes in the worker arena */
-    uint32_t count;     /* tokens, then the fill cursor */
-    uint32_t start;     /* first slot in the positions array */
-} tgroup;
-
 /* Group one paragraph's tokens by term with a small hash map (tokens come
- * in position order, so each group's positions come out sorted), then
- * append: u32 doclen, u32 n_groups, then per group u64 hash, u32 len,
- * bytes[len], u32 tf, u32 pos[tf], and for a stem ('S') u32 twin[tf]: the
- * group of the exact form at each position. */
-static int emit_para(worker_ctx *w, essay_buf *out)
+ * in position order, so each group's positions come out sorted): group g
+ * has positions pos[start, start + count), and for a stem ('S') twin[] at
+ * the same slots holds the group of the exact form at each position. */
+static int group_para(worker_ctx *w)
 {
     size_t n = w->n_toks, need = 16;
     while (need < 2 * n)
@@ -132,7 +139,9 @@ static int emit_para(worker_ctx *w, essay_buf *out)
     if (ESSAY_ARRAY_GROW(w->groups, w->cap_groups, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->tgroup, w->cap_tgroup, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->pos, w->cap_pos, n + 1) != 0 ||
-        ESSAY_ARRAY_GROW(w->twin, w->cap_twin, n + 1) != 0)
+        ESSAY_ARRAY_GROW(w->twin, w->cap_twin, n + 1) != 0 ||
+        ESSAY_ARRAY_GROW(w->gterm, w->cap_gterm, n + 1) != 0 ||
+        ESSAY_ARRAY_GROW(w->var, w->cap_var, n + 1) != 0)
         return ESSAY_ENOMEM;
     memset(w->map, 0, need * sizeof(uint32_t));
     size_t mask = need - 1, ng = 0;
@@ -179,167 +188,146 @@ static int emit_para(worker_ctx *w, essay_buf *out)
                                                                              : UINT32_MAX;
         w->pos[gr->start + gr->count++] = p;
     }
-    size_t bytes = 8;
-    for (size_t g = 0; g < ng; g++)
-        bytes += 16 + w->groups[g].len +
-                 (w->arena.data[w->groups[g].off] == EF_KIND_STEM ? 8 : 4) *
-                     (size_t)w->groups[g].count;
-    if (essay_buf_grow(out, bytes) != 0)
-        return ESSAY_ENOMEM;
-    char *o = out->data + out->len;
-    uint32_t head[2] = { w->max_pos, (uint32_t)ng };
-    memcpy(o, head, 8);
-    o += 8;
-    for (size_t g = 0; g < ng; g++) {
-        const tgroup *gr = &w->groups[g];
-        memcpy(o, &gr->hash, 8);
-        memcpy(o + 8, &gr->len, 4);
-        memcpy(o + 12, w->arena.data + gr->off, gr->len);
-        o += 12 + gr->len;
-        memcpy(o, &gr->count, 4);
-        memcpy(o + 4, w->pos + gr->start, 4 * (size_t)gr->count);
-        o += 4 + 4 * (size_t)gr->count;
-        if (w->arena.data[gr->off] == EF_KIND_STEM) {
-            memcpy(o, w->twin + gr->start, 4 * (size_t)gr->count);
-            o += 4 * (size_t)gr->count;
-        }
-    }
-    out->len += bytes;
+    w->n_groups = ng;
     return 0;
 }
 
-static int analyze_chunk(worker_ctx *w, const essay_corpus *c, chunk *ch, essay_error *err)
-{
-    for (size_t o = ch->first; o < ch->end; o++) {
-        const essay_paragraph *p = &c->paras[o];
-        w->n_toks = 0;
-        w->arena.len = 0;
-        w->max_pos = 0;
-        int rc = essay_analyzer_run(w->an, p->text, p->len, ESSAY_TOKENIZE_DOCUMENT,
-                                    collect_tok, w, err);
-        if (rc == ESSAY_ENOMEM)
-            return essay_fail(err, ESSAY_ENOMEM, "out of memory while analyzing");
-        if (rc == ESSAY_EINVAL)
-            return essay_fail(err, ESSAY_EINVAL, "internal error: an exact form without its word");
-        if (rc != 0)
-            return rc;
-        rc = emit_para(w, &ch->out);
-        if (rc != 0)
-            return essay_fail(err, rc, "out of memory while analyzing");
-        essay_tp_count(w->tp, p->text, p->len);
-    }
-    return 0;
-}
+/* ---- parts: one worker's term table ------------------------------------ */
 
-/* ---- global term table ------------------------------------------------- */
-
+/* 48 bytes: every part holds one per distinct term it met.  The hash is
+ * not kept (the slots hold its high half; finish recomputes it). */
 typedef struct bterm {
-    uint64_t hash;
-    uint64_t str_off;
+    uint8_t *buf;   /* varint doc delta, tf, then per position varint delta
+                     * (and for a stem, varint variant) */
+    uint32_t str_off;
     uint32_t str_len;
     uint32_t df;
     uint32_t last_doc;
     uint32_t len, cap;
-    uint8_t *buf;   /* varint doc delta, tf, then per position varint delta
-                     * (and for a stem, varint variant) */
-    uint32_t base;  /* 'X': its stem's index + 1 */
-    uint32_t var;   /* 'X': variant number in order of appearance (later
-                     * renumbered by bytes); 'S': number of variants */
-    uint32_t len2;  /* 'S': canonical numbers handed out so far */
+    uint32_t base;  /* 'X': its stem's index in the part + 1 */
+    uint32_t var;   /* 'X': variant number in its part, in order of
+                     * appearance (finish renumbers them by bytes);
+                     * 'S': number of variants so far */
 } bterm;
 
-typedef struct builder {
-    const essay_corpus *corpus;
+typedef struct spill_run {
+    uint64_t off, end;      /* its bytes in the spill file */
+    /* reading it back (finish) */
+    uint8_t *buf;
+    size_t blen, bpos;
+    bool peeked;
+    uint32_t idx, len;      /* the next record's term and length */
+} spill_run;
+
+struct builder;
+
+typedef struct part {
+    struct builder *owner;
+    worker_ctx w;
     bterm *terms;
     size_t n_terms, cap_terms;
     uint64_t *slots; /* hash high bits | term index + 1 */
     size_t n_slots;
     essay_buf strs;
-    uint32_t *doclen;   /* positions per paragraph */
-    size_t n_paras;
     uint64_t n_postings, n_positions;
-    uint32_t *gterm;      /* apply scratch: term index of each group */
-    size_t cap_gterm;
-    uint32_t *xterms;     /* every 'X' term, in order of appearance */
-    size_t n_x, cap_x;
-    /* spilling (essay_index_build_file): when the postings buffers hold
-     * more than `budget` bytes, they are written to a temporary file as a
-     * run, each term's bytes in term byte order, and emptied.  A term's
-     * stream is the concatenation of its pieces in run order (doc deltas
-     * continue across runs), so the final pass merges the runs by term. */
-    essay_tp_model *tp;       /* the text model: counts, then codes */
+    /* spilling (essay_index_build_file): when the part's postings buffers
+     * hold more than `budget` bytes, they are written to a temporary file
+     * as a run, each term's bytes in term byte order, and emptied.  A
+     * term's stream is the concatenation of its pieces in run order (doc
+     * deltas continue across runs), so finish merges the runs by term. */
     size_t held, budget;
-    const char *spill_near;   /* output path: the spill file goes beside it */
     int spill_fd;
     uint64_t spill_len;
-    struct spill_run *runs;
+    spill_run *runs;
     size_t n_runs, cap_runs;
+    /* finish */
+    uint32_t *order;  /* term indexes in byte order */
+    uint32_t *gid;    /* each term's rank in the merged term list */
+    uint32_t *roff;   /* a stem's first slot in remap */
+    uint32_t *remap;  /* provisional variant -> canonical number */
+} part;
+
+typedef struct builder {
+    const essay_corpus *corpus;
+    uint32_t *doclen;   /* positions per paragraph */
+    size_t n_paras;
+    essay_tp_model *tp;       /* the text model: counts, then codes */
+    const char *spill_near;   /* output path: spill files go beside it */
+    part *parts;
+    unsigned n_parts;
     /* threading */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     chunk *chunks;
-    size_t n_chunks, next_chunk, next_apply;
+    size_t n_chunks, next_chunk;
     int failed;
     essay_error err;
     const essay_build_options *opts;
     uint64_t done_paras;
-    const uint8_t *norms;  /* set by finish() before encoding */
+    /* finish */
+    size_t n_terms;           /* distinct terms over every part */
+    uint64_t n_postings, n_positions;
+    const uint8_t *norms;
     double norm_k[256];
+    float tfn[256][TFN_TAB]; /* tf_norm() of small tfs */
 } builder;
 
 /* Slots hold (hash high 32 bits << 32) | (term index + 1), so a probe
  * rarely touches the term records (the build's hottest cache misses). */
-static int table_grow(builder *b)
+static int table_grow(part *pt)
 {
-    size_t n = b->n_slots ? b->n_slots * 2 : 4096;
+    size_t n = pt->n_slots ? pt->n_slots * 2 : 4096;
     uint64_t *s = essay_calloc(n, sizeof(uint64_t));
     if (!s)
         return ESSAY_ENOMEM;
-    for (size_t i = 0; i < b->n_terms; i++) {
-        size_t h = (size_t)b->terms[i].hash & (n - 1);
+    for (size_t i = 0; i < pt->n_terms; i++) {
+        const bterm *t = &pt->terms[i];
+        uint64_t hash = essay_hash64(pt->strs.data + t->str_off, t->str_len);
+        size_t h = (size_t)hash & (n - 1);
         while (s[h])
             h = (h + 1) & (n - 1);
-        s[h] = (b->terms[i].hash & 0xFFFFFFFF00000000ull) | (uint64_t)(i + 1);
+        s[h] = (hash & 0xFFFFFFFF00000000ull) | (uint64_t)(i + 1);
     }
-    essay_free(b->slots);
-    b->slots = s;
-    b->n_slots = n;
+    essay_free(pt->slots);
+    pt->slots = s;
+    pt->n_slots = n;
     return 0;
 }
 
-/* Index of the term (added when new), or -1 when out of memory. */
-static int64_t term_get(builder *b, uint64_t hash, const char *bytes, uint32_t len)
+/* Index of the term (added when new), -1 when out of memory, -2 past the
+ * table's limits. */
+static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len)
 {
-    if ((b->n_terms + 1) * 2 > b->n_slots && table_grow(b) != 0)
+    if ((pt->n_terms + 1) * 2 > pt->n_slots && table_grow(pt) != 0)
         return -1;
-    size_t mask = b->n_slots - 1, h = (size_t)hash & mask;
+    size_t mask = pt->n_slots - 1, h = (size_t)hash & mask;
     uint64_t hi = hash & 0xFFFFFFFF00000000ull;
     uint64_t v;
-    while ((v = b->slots[h]) != 0) {
+    while ((v = pt->slots[h]) != 0) {
         if ((v & 0xFFFFFFFF00000000ull) == hi) {
-            bterm *t = &b->terms[(uint32_t)v - 1];
-            if (t->hash == hash && t->str_len == len &&
-                memcmp(b->strs.data + t->str_off, bytes, len) == 0)
+            const bterm *t = &pt->terms[(uint32_t)v - 1];
+            if (t->str_len == len &&
+                memcmp(pt->strs.data + t->str_off, bytes, len) == 0)
                 return (uint32_t)v - 1;
         }
         h = (h + 1) & mask;
     }
-    if (b->n_terms >= UINT32_MAX - 1 || ESSAY_ARRAY_GROW(b->terms, b->cap_terms, b->n_terms + 1) != 0)
+    if (pt->n_terms >= UINT32_MAX - 1 || pt->strs.len + len > UINT32_MAX)
+        return -2;
+    if (ESSAY_ARRAY_GROW(pt->terms, pt->cap_terms, pt->n_terms + 1) != 0)
         return -1;
-    bterm *t = &b->terms[b->n_terms];
+    bterm *t = &pt->terms[pt->n_terms];
     memset(t, 0, sizeof *t);
-    t->hash = hash;
-    t->str_off = b->strs.len;
+    t->str_off = (uint32_t)pt->strs.len;
     t->str_len = len;
-    if (essay_buf_put(&b->strs, bytes, len) != 0)
+    if (essay_buf_put(&pt->strs, bytes, len) != 0)
         return -1;
-    b->slots[h] = hi | (uint64_t)++b->n_terms;
-    return (int64_t)b->n_terms - 1;
+    pt->slots[h] = hi | (uint64_t)++pt->n_terms;
+    return (int64_t)pt->n_terms - 1;
 }
 
 /* Append one paragraph's occurrences to a term: doc delta, tf, position
  * deltas, and for a stem the variant (provisional number) at each. */
-static int term_append(builder *b, bterm *t, uint32_t doc, const uint32_t *pos,
+static int term_append(part *pt, bterm *t, uint32_t doc, const uint32_t *pos,
                        const uint32_t *var, uint32_t tf)
 {
     size_t need = (size_t)t->len + 10 + (var ? 10 : 5) * (size_t)tf;
@@ -354,7 +342,7 @@ static int term_append(builder *b, bterm *t, uint32_t doc, const uint32_t *pos,
         uint8_t *nb = essay_realloc(t->buf, cap);
         if (!nb)
             return ESSAY_ENOMEM;
-        b->held += cap - t->cap;
+        pt->held += cap - t->cap;
         t->buf = nb;
         t->cap = (uint32_t)cap;
     }
@@ -363,10 +351,8 @@ static int term_append(builder *b, bterm *t, uint32_t doc, const uint32_t *pos,
     o += ef_put_varint(o, tf);
     uint32_t last = 0;
     for (uint32_t i = 0; i < tf; i++) {
-        uint32_t p;
-        memcpy(&p, &pos[i], 4);
-        o += ef_put_varint(o, p - last);
-        last = p;
+        o += ef_put_varint(o, pos[i] - last);
+        last = pos[i];
         if (var)
             o += ef_put_varint(o, var[i]);
     }
@@ -376,193 +362,112 @@ static int term_append(builder *b, bterm *t, uint32_t doc, const uint32_t *pos,
     return 0;
 }
 
-static int spill(builder *b, essay_error *err);
-static int cmp_term_ids(const void *a, const void *b, void *ctx);
-
-static int apply_chunk(builder *b, chunk *ch, essay_error *err)
+/* Add the grouped paragraph `doc` to the part's terms. */
+static int invert_para(part *pt, uint32_t doc, essay_error *err)
 {
-    const uint8_t *p = (const uint8_t *)ch->out.data;
-    uint32_t vbuf[256];
-    for (size_t o = ch->first; o < ch->end; o++) {
-        uint32_t head[2];
-        memcpy(head, p, sizeof head);
-        p += sizeof head;
-        b->doclen[o] = head[0];
-        if (ESSAY_ARRAY_GROW(b->gterm, b->cap_gterm, (size_t)head[1] + 1) != 0)
+    worker_ctx *w = &pt->w;
+    const char *arena = w->arena.data;
+    /* Pass 1: the term of every group (exact forms get their df). */
+    for (size_t g = 0; g < w->n_groups; g++) {
+        const tgroup *gr = &w->groups[g];
+        int64_t id = term_get(pt, gr->hash, arena + gr->off, gr->len);
+        if (id == -2)
+            return essay_fail(err, ESSAY_ELIMIT, "too many distinct terms for one index");
+        if (id < 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-        /* Pass 1: the term of every group (exact forms get their df). */
-        const uint8_t *g0 = p;
-        for (uint32_t g = 0; g < head[1]; g++) {
-            uint64_t hash;
-            uint32_t len, tf;
-            memcpy(&hash, p, 8);
-            memcpy(&len, p + 8, 4);
-            memcpy(&tf, p + 12 + len, 4);
-            int64_t id = term_get(b, hash, (const char *)p + 12, len);
-            if (id < 0)
-                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-            b->gterm[g] = (uint32_t)id;
-            bool stem = p[12] == EF_KIND_STEM;
-            if (p[12] == EF_KIND_EXACT)
-                b->terms[id].df++;
-            p += 16 + len + (stem ? 8 : 4) * (size_t)tf;
-        }
-        /* Pass 2: postings, in group order. */
-        p = g0;
-        for (uint32_t g = 0; g < head[1]; g++) {
-            uint32_t len, tf;
-            memcpy(&len, p + 8, 4);
-            memcpy(&tf, p + 12 + len, 4);
-            const uint32_t *pos = (const uint32_t *)(const void *)(p + 16 + len);
-            bool stem = p[12] == EF_KIND_STEM;
-            uint32_t id = b->gterm[g];
-            int rc = 0;
-            if (stem) {
-                /* the variant of each position: which exact form stood there */
-                const uint8_t *tw = p + 16 + len + 4 * (size_t)tf;
-                uint32_t *var = tf <= 256 ? vbuf : essay_malloc(tf * sizeof(uint32_t));
-                if (!var)
-                    return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-                for (uint32_t i = 0; i < tf && rc == 0; i++) {
-                    uint32_t tg;
-                    memcpy(&tg, tw + 4 * (size_t)i, 4);
-                    if (tg >= head[1]) {
-                        rc = ESSAY_EINVAL;
+        w->gterm[g] = (uint32_t)id;
+        if (arena[gr->off] == EF_KIND_EXACT)
+            pt->terms[id].df++;
+    }
+    /* Pass 2: postings, in group order. */
+    for (size_t g = 0; g < w->n_groups; g++) {
+        const tgroup *gr = &w->groups[g];
+        char kind = arena[gr->off];
+        if (kind == EF_KIND_EXACT)
+            continue;
+        uint32_t id = w->gterm[g];
+        bterm *t = &pt->terms[id];
+        const uint32_t *var = NULL;
+        int rc = 0;
+        if (kind == EF_KIND_STEM) {
+            /* the variant of each position: which exact form stood there */
+            for (uint32_t i = 0; i < gr->count; i++) {
+                uint32_t tg = w->twin[gr->start + i];
+                if (tg >= w->n_groups) {
+                    rc = ESSAY_EINVAL;
+                    break;
+                }
+                bterm *x = &pt->terms[w->gterm[tg]];
+                if (x->base == 0) {
+                    if (t->var >= (1u << EF_MAX_VBITS)) {
+                        rc = ESSAY_ELIMIT;
                         break;
                     }
-                    bterm *x = &b->terms[b->gterm[tg]];
-                    if (x->base == 0) {
-                        if (b->terms[id].var >= (1u << EF_MAX_VBITS))
-                            rc = ESSAY_ELIMIT;
-                        else if (ESSAY_ARRAY_GROW(b->xterms, b->cap_x, b->n_x + 1) != 0)
-                            rc = ESSAY_ENOMEM;
-                        else {
-                            x->base = id + 1;
-                            x->var = b->terms[id].var++;
-                            b->xterms[b->n_x++] = b->gterm[tg];
-                        }
-                    } else if (x->base != id + 1) {
-                        rc = ESSAY_EINVAL; /* one exact form, two stems */
-                    }
-                    var[i] = x->var;
+                    x->base = id + 1;
+                    x->var = t->var++;
+                } else if (x->base != id + 1) {
+                    rc = ESSAY_EINVAL; /* one exact form, two stems */
+                    break;
                 }
-                if (rc == 0)
-                    rc = term_append(b, &b->terms[id], (uint32_t)o, pos, var, tf);
-                if (var != vbuf)
-                    essay_free(var);
-            } else if (p[12] != EF_KIND_EXACT) {
-                rc = term_append(b, &b->terms[id], (uint32_t)o, pos, NULL, tf);
+                w->var[i] = x->var;
             }
-            if (rc != 0)
-                return essay_fail(err, rc,
-                                  rc == ESSAY_ENOMEM   ? "out of memory while indexing"
-                                  : rc == ESSAY_ELIMIT ? "a word has more than 65536 forms, or "
-                                                         "a term's postings exceed 4 GiB"
-                                                       : "internal error: inconsistent word forms");
-            if (p[12] != EF_KIND_EXACT) {
-                b->n_postings++;
-                b->n_positions += tf;
-            }
-            p += 16 + len + (stem ? 8 : 4) * (size_t)tf;
+            var = w->var;
         }
+        if (rc == 0)
+            rc = term_append(pt, t, doc, w->pos + gr->start, var, gr->count);
+        if (rc != 0)
+            return essay_fail(err, rc,
+                              rc == ESSAY_ENOMEM   ? "out of memory while indexing"
+                              : rc == ESSAY_ELIMIT ? "a word has more than 65536 forms, or "
+                                                     "a term's postings exceed 4 GiB"
+                                                   : "internal error: inconsistent word forms");
+        pt->n_postings++;
+        pt->n_positions += gr->count;
     }
-    essay_buf_free(&ch->out);
-    if (b->budget && b->held > b->budget)
-        return spill(b, err);
     return 0;
 }
 
-/* ---- worker threads ---------------------------------------------------- */
-
-static void *worker_main(void *arg)
+static int index_chunk(part *pt, const chunk *ch, essay_error *err)
 {
-    builder *b = arg;
-    worker_ctx w;
-    memset(&w, 0, sizeof w);
-    essay_error err;
-    int rc = essay_analyzer_new(&w.an, &err);
-    if (rc == 0 && essay_tp_count_new(&w.tp) != 0)
-        rc = essay_fail(&err, ESSAY_ENOMEM, "out of memory while indexing");
-    for (;;) {
-        pthread_mutex_lock(&b->mu);
-        if (rc != 0 && !b->failed) {
-            b->failed = rc;
-            b->err = err;
-        }
-        if (b->failed || b->next_chunk >= b->n_chunks) {
-            pthread_cond_broadcast(&b->cv);
-            pthread_mutex_unlock(&b->mu);
-            break;
-        }
-        size_t i = b->next_chunk++;
-        pthread_mutex_unlock(&b->mu);
-
-        chunk *ch = &b->chunks[i];
-        rc = analyze_chunk(&w, b->corpus, ch, &err);
-
-        pthread_mutex_lock(&b->mu);
-        while (rc == 0 && !b->failed && b->next_apply != i)
-            pthread_cond_wait(&b->cv, &b->mu);
-        bool go = rc == 0 && !b->failed;
-        pthread_mutex_unlock(&b->mu);
-        if (!go)
-            continue; /* loop top records rc / sees failed */
-        rc = apply_chunk(b, ch, &err);
-        pthread_mutex_lock(&b->mu);
-        if (rc == 0) {
-            b->next_apply++;
-            b->done_paras += ch->end - ch->first;
-            if (b->opts && b->opts->progress)
-                b->opts->progress(b->opts->progress_payload, b->done_paras, b->n_paras);
-        }
-        pthread_cond_broadcast(&b->cv);
-        pthread_mutex_unlock(&b->mu);
+    worker_ctx *w = &pt->w;
+    const essay_corpus *c = pt->owner->corpus;
+    for (size_t o = ch->first; o < ch->end; o++) {
+        const essay_paragraph *p = &c->paras[o];
+        w->n_toks = 0;
+        w->arena.len = 0;
+        w->max_pos = 0;
+        int rc = essay_analyzer_run(w->an, p->text, p->len, ESSAY_TOKENIZE_DOCUMENT,
+                                    collect_tok, w, err);
+        if (rc == ESSAY_ENOMEM)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while analyzing");
+        if (rc == ESSAY_EINVAL)
+            return essay_fail(err, ESSAY_EINVAL, "internal error: an exact form without its word");
+        if (rc != 0)
+            return rc;
+        if (group_para(w) != 0)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while analyzing");
+        rc = invert_para(pt, (uint32_t)o, err);
+        if (rc != 0)
+            return rc;
+        pt->owner->doclen[o] = w->max_pos;
+        essay_tp_count(w->tp, p->text, p->len);
     }
-    essay_analyzer_free(w.an);
-    if (w.tp) {
-        /* the text model counts every paragraph, whichever thread saw it */
-        pthread_mutex_lock(&b->mu);
-        if (!b->failed && essay_tp_count_merge(b->tp, w.tp) != 0) {
-            b->failed = ESSAY_EINVAL;
-            essay_fail(&b->err, ESSAY_EINVAL, "internal error: text model");
-        }
-        pthread_mutex_unlock(&b->mu);
-        essay_tp_free(w.tp);
-    }
-    essay_free(w.toks);
-    essay_free(w.map);
-    essay_free(w.groups);
-    essay_free(w.tgroup);
-    essay_free(w.pos);
-    essay_free(w.twin);
-    essay_buf_free(&w.arena);
-    return NULL;
-}
-
-/* ---- final encoding ---------------------------------------------------- */
-
-static int cmp_term_ids(const void *a, const void *b, void *ctx)
-{
-    const builder *bd = ctx;
-    const char *g_strs = bd->strs.data;
-    const bterm *x = &bd->terms[*(const uint32_t *)a], *y = &bd->terms[*(const uint32_t *)b];
-    size_t n = x->str_len < y->str_len ? x->str_len : y->str_len;
-    int c = memcmp(g_strs + x->str_off, g_strs + y->str_off, n);
-    if (c)
-        return c;
-    return (x->str_len > y->str_len) - (x->str_len < y->str_len);
+    return 0;
 }
 
 /* ---- spilling ------------------------------------------------------------ */
 
-typedef struct spill_run {
-    uint64_t off, end;      /* its bytes in the spill file */
-    /* reading it back (finish) */
-    uint8_t *buf;
-    size_t blen, bpos;
-    bool peeked;
-    uint32_t idx, len;      /* the next record's term and length */
-} spill_run;
+static int cmp_term_ids(const void *a, const void *b, void *ctx)
+{
+    const part *pt = ctx;
+    const char *s = pt->strs.data;
+    const bterm *x = &pt->terms[*(const uint32_t *)a], *y = &pt->terms[*(const uint32_t *)b];
+    size_t n = x->str_len < y->str_len ? x->str_len : y->str_len;
+    int c = memcmp(s + x->str_off, s + y->str_off, n);
+    if (c)
+        return c;
+    return (x->str_len > y->str_len) - (x->str_len < y->str_len);
+}
 
 #define SPILL_BUF (64u << 10)
 
@@ -574,38 +479,39 @@ void essay_build_spill_budget(size_t n)
     atomic_store(&spill_budget_override, n);
 }
 
-static int spill_write(builder *b, const void *p, size_t n, essay_error *err)
+static int spill_write(part *pt, const void *p, size_t n, essay_error *err)
 {
     const uint8_t *q = p;
     while (n > 0) {
-        ssize_t w = write(b->spill_fd, q, n);
+        ssize_t w = write(pt->spill_fd, q, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return essay_error_set(err, ESSAY_EIO, b->spill_near, 0, 0, 0,
+            return essay_error_set(err, ESSAY_EIO, pt->owner->spill_near, 0, 0, 0,
                                    "cannot write temporary postings beside it: %s",
                                    strerror(errno));
         }
         q += w;
         n -= (size_t)w;
-        b->spill_len += (uint64_t)w;
+        pt->spill_len += (uint64_t)w;
     }
     return 0;
 }
 
 /* Write every term's buffered postings as one run and empty the buffers. */
-static int spill(builder *b, essay_error *err)
+static int spill(part *pt, essay_error *err)
 {
-    if (b->spill_fd < 0) {
+    if (pt->spill_fd < 0) {
         static _Atomic unsigned seq;
-        size_t n = strlen(b->spill_near) + 64;
+        const char *near = pt->owner->spill_near;
+        size_t n = strlen(near) + 64;
         char *path = essay_malloc(n);
         if (!path)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
 #ifdef O_TMPFILE
         /* an unnamed file in the output's directory: nothing can be left
          * behind, even by a kill */
-        snprintf(path, n, "%s", b->spill_near);
+        snprintf(path, n, "%s", near);
         char *slash = strrchr(path, '/');
         if (!slash)
             strcpy(path, ".");
@@ -613,38 +519,37 @@ static int spill(builder *b, essay_error *err)
             path[1] = 0;
         else
             *slash = 0;
-        b->spill_fd = open(path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        pt->spill_fd = open(path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 #endif
-        if (b->spill_fd < 0) {
-            snprintf(path, n, "%s.spill-%ld-%u", b->spill_near, (long)getpid(),
-                     atomic_fetch_add(&seq, 1));
-            b->spill_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            if (b->spill_fd >= 0)
+        if (pt->spill_fd < 0) {
+            snprintf(path, n, "%s.spill-%ld-%u", near, (long)getpid(), atomic_fetch_add(&seq, 1));
+            pt->spill_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (pt->spill_fd >= 0)
                 unlink(path); /* nothing is left behind once it runs */
         }
         essay_free(path);
-        if (b->spill_fd < 0) {
-            b->budget = 0; /* cannot spill here: keep building in memory */
+        if (pt->spill_fd < 0) {
+            pt->budget = 0; /* cannot spill here: keep building in memory */
             return 0;
         }
     }
-    uint32_t *ids = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
-    if (!ids || ESSAY_ARRAY_GROW(b->runs, b->cap_runs, b->n_runs + 1) != 0) {
+    uint32_t *ids = essay_malloc((pt->n_terms ? pt->n_terms : 1) * sizeof(uint32_t));
+    if (!ids || ESSAY_ARRAY_GROW(pt->runs, pt->cap_runs, pt->n_runs + 1) != 0) {
         essay_free(ids);
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
     }
     size_t n = 0;
-    for (size_t i = 0; i < b->n_terms; i++)
-        if (b->terms[i].len > 0)
+    for (size_t i = 0; i < pt->n_terms; i++)
+        if (pt->terms[i].len > 0)
             ids[n++] = (uint32_t)i;
-    qsort_r(ids, n, sizeof(uint32_t), cmp_term_ids, b);
-    spill_run *r = &b->runs[b->n_runs];
+    qsort_r(ids, n, sizeof(uint32_t), cmp_term_ids, pt);
+    spill_run *r = &pt->runs[pt->n_runs];
     memset(r, 0, sizeof *r);
-    r->off = b->spill_len;
+    r->off = pt->spill_len;
     essay_buf out = ESSAY_BUF_INIT;
     int rc = 0;
     for (size_t k = 0; k < n && rc == 0; k++) {
-        bterm *t = &b->terms[ids[k]];
+        bterm *t = &pt->terms[ids[k]];
         uint32_t head[2] = { ids[k], t->len };
         if (essay_buf_put(&out, head, sizeof head) != 0 || essay_buf_put(&out, t->buf, t->len) != 0) {
             rc = essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
@@ -654,19 +559,19 @@ static int spill(builder *b, essay_error *err)
         t->buf = NULL;
         t->len = t->cap = 0;
         if (out.len >= SPILL_BUF) {
-            rc = spill_write(b, out.data, out.len, err);
+            rc = spill_write(pt, out.data, out.len, err);
             out.len = 0;
         }
     }
     if (rc == 0 && out.len > 0)
-        rc = spill_write(b, out.data, out.len, err);
+        rc = spill_write(pt, out.data, out.len, err);
     essay_buf_free(&out);
     essay_free(ids);
     if (rc != 0)
         return rc;
-    r->end = b->spill_len;
-    b->n_runs++;
-    b->held = 0;
+    r->end = pt->spill_len;
+    pt->n_runs++;
+    pt->held = 0;
 #ifdef __GLIBC__
     malloc_trim(0); /* give the emptied buffers' pages back, not just to the heap */
 #endif
@@ -674,7 +579,7 @@ static int spill(builder *b, essay_error *err)
 }
 
 /* Read n bytes of a run into dst (NULL: skip).  False on a short read. */
-static bool run_read(const builder *b, spill_run *r, void *dst, size_t n)
+static bool run_read(const part *pt, spill_run *r, void *dst, size_t n)
 {
     uint8_t *d = dst;
     while (n > 0) {
@@ -683,7 +588,7 @@ static bool run_read(const builder *b, spill_run *r, void *dst, size_t n)
             if (left == 0)
                 return false;
             size_t want = left < SPILL_BUF ? (size_t)left : SPILL_BUF;
-            ssize_t got = pread(b->spill_fd, r->buf, want, (off_t)r->off);
+            ssize_t got = pread(pt->spill_fd, r->buf, want, (off_t)r->off);
             if (got <= 0) {
                 if (got < 0 && errno == EINTR)
                     continue;
@@ -704,19 +609,18 @@ static bool run_read(const builder *b, spill_run *r, void *dst, size_t n)
     return true;
 }
 
-/* The whole stream of term `idx` (its pieces from every run, then what is
- * still buffered) into out.  Runs list terms in byte order, as finish
- * visits them, so each run is read once, front to back. */
-static int gather(builder *b, uint32_t idx, essay_buf *out, essay_error *err)
+/* The whole stream of the part's term `idx` (its pieces from every run,
+ * then what is still buffered), appended to out.  Runs list terms in byte order,
+ * as finish visits them, so each run is read once, front to back. */
+static int gather(part *pt, uint32_t idx, essay_buf *out, essay_error *err)
 {
-    out->len = 0;
-    for (size_t i = 0; i < b->n_runs; i++) {
-        spill_run *r = &b->runs[i];
+    for (size_t i = 0; i < pt->n_runs; i++) {
+        spill_run *r = &pt->runs[i];
         if (!r->peeked) {
             if (r->off == r->end && r->bpos == r->blen)
                 continue;
             uint32_t head[2];
-            if (!run_read(b, r, head, sizeof head))
+            if (!run_read(pt, r, head, sizeof head))
                 goto bad;
             r->idx = head[0];
             r->len = head[1];
@@ -726,38 +630,168 @@ static int gather(builder *b, uint32_t idx, essay_buf *out, essay_error *err)
             continue;
         if (essay_buf_grow(out, r->len) != 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index");
-        if (!run_read(b, r, out->data + out->len, r->len))
+        if (!run_read(pt, r, out->data + out->len, r->len))
             goto bad;
         out->len += r->len;
         r->peeked = false;
     }
-    bterm *t = &b->terms[idx];
+    bterm *t = &pt->terms[idx];
     if (t->len > 0 && essay_buf_put(out, t->buf, t->len) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index");
     return 0;
 bad:
-    return essay_error_set(err, ESSAY_EIO, b->spill_near, 0, 0, 0,
+    return essay_error_set(err, ESSAY_EIO, pt->owner->spill_near, 0, 0, 0,
                            "cannot read back temporary postings beside it");
 }
+
+/* ---- worker threads ---------------------------------------------------- */
+
+static void worker_ctx_free(worker_ctx *w)
+{
+    essay_analyzer_free(w->an);
+    essay_tp_free(w->tp);
+    essay_free(w->toks);
+    essay_free(w->map);
+    essay_free(w->groups);
+    essay_free(w->tgroup);
+    essay_free(w->pos);
+    essay_free(w->twin);
+    essay_free(w->gterm);
+    essay_free(w->var);
+    essay_buf_free(&w->arena);
+    memset(w, 0, sizeof *w);
+}
+
+/* A part is done: its lookup slots go, its terms are sorted by bytes and,
+ * when it spilled before, the rest of its buffers are spilled too, so
+ * writing starts from empty buffers. */
+static int seal_part(part *pt, essay_error *err)
+{
+    essay_free(pt->slots);
+    pt->slots = NULL;
+    pt->n_slots = 0;
+    pt->order = essay_malloc((pt->n_terms ? pt->n_terms : 1) * sizeof(uint32_t));
+    if (!pt->order)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+    for (size_t i = 0; i < pt->n_terms; i++)
+        pt->order[i] = (uint32_t)i;
+    qsort_r(pt->order, pt->n_terms, sizeof(uint32_t), cmp_term_ids, pt);
+    if (pt->n_runs > 0 && pt->budget)
+        return spill(pt, err);
+    return 0;
+}
+
+/* Free a part's terms and postings (the build failed). */
+static void part_release(part *pt)
+{
+    for (size_t i = 0; i < pt->n_terms; i++)
+        essay_free(pt->terms[i].buf);
+    essay_free(pt->terms);
+    essay_free(pt->slots);
+    essay_buf_free(&pt->strs);
+    pt->terms = NULL;
+    pt->slots = NULL;
+    pt->n_terms = pt->cap_terms = pt->n_slots = 0;
+}
+
+static void *worker_main(void *arg)
+{
+    part *pt = arg;
+    builder *b = pt->owner;
+    worker_ctx *w = &pt->w;
+    essay_error err;
+    int rc = essay_analyzer_new(&w->an, &err);
+    if (rc == 0 && essay_tp_count_new(&w->tp) != 0)
+        rc = essay_fail(&err, ESSAY_ENOMEM, "out of memory while indexing");
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        if (rc != 0 && !b->failed) {
+            b->failed = rc;
+            b->err = err;
+        }
+        if (b->failed || b->next_chunk >= b->n_chunks) {
+            pthread_mutex_unlock(&b->mu);
+            break;
+        }
+        const chunk *ch = &b->chunks[b->next_chunk++];
+        pthread_mutex_unlock(&b->mu);
+
+        rc = index_chunk(pt, ch, &err);
+        if (rc == 0 && pt->budget && pt->held > pt->budget)
+            rc = spill(pt, &err);
+        if (rc == 0) {
+            pthread_mutex_lock(&b->mu);
+            b->done_paras += ch->end - ch->first;
+            if (b->opts && b->opts->progress && !b->failed)
+                b->opts->progress(b->opts->progress_payload, b->done_paras, b->n_paras);
+            pthread_mutex_unlock(&b->mu);
+        }
+    }
+    if (rc == 0)
+        rc = seal_part(pt, &err);
+    pthread_mutex_lock(&b->mu);
+    if (rc != 0 && !b->failed) {
+        b->failed = rc;
+        b->err = err;
+    }
+    /* the text model counts every paragraph, whichever thread saw it */
+    if (!b->failed && w->tp && essay_tp_count_merge(b->tp, w->tp) != 0) {
+        b->failed = ESSAY_EINVAL;
+        essay_fail(&b->err, ESSAY_EINVAL, "internal error: text model");
+    }
+    bool failed = b->failed != 0;
+    pthread_mutex_unlock(&b->mu);
+    worker_ctx_free(w);
+    if (failed)
+        part_release(pt); /* at once: the other workers may be short of memory */
+    return NULL;
+}
+
+/* ---- final encoding ---------------------------------------------------- */
 
 /* The BM25 tf factor as search computes it (quantized length, the same
  * k table), rounded up to float so that a block's maximum is a true upper
  * bound. */
-static float tf_norm(const builder *b, uint32_t doc, uint32_t tf)
+static float tf_norm_calc(double k, uint32_t tf)
 {
-    double k = b->norm_k[b->norms[doc]];
     double f = tf * (EF_K1 + 1.0) / (tf + k);
     float r = (float)f;
     return (double)r < f ? nextafterf(r, 2.0f * r + 1.0f) : r;
 }
 
-/* Re-encode one term's accumulated postings into the block format.  For a
- * stem, `remap` turns provisional variant numbers into canonical ones and
- * `vbits` is their width (0: one form, no variants stored). */
-static int encode_postings(const builder *b, const bterm *t, bool stem, const uint32_t *remap,
+static float tf_norm(const builder *b, uint32_t doc, uint32_t tf)
+{
+    if (tf < TFN_TAB)
+        return b->tfn[b->norms[doc]][tf];
+    return tf_norm_calc(b->norm_k[b->norms[doc]], tf);
+}
+
+/* One part's stream of a term, read entry by entry. */
+typedef struct psrc {
+    const uint8_t *p, *end;
+    const uint32_t *remap;  /* stems: provisional -> canonical variant */
+    uint32_t left;          /* entries not read yet */
+    uint32_t doc;           /* the next entry's doc, while left > 0 */
+    size_t goff, glen;      /* read back from spill runs: where in the batch */
+} psrc;
+
+static void psrc_next(psrc *s)
+{
+    if (s->left > 0) {
+        uint32_t delta = 0;
+        ef_get_varint(&s->p, s->end, &delta);
+        s->doc += delta;
+    }
+}
+
+/* Encode one term's postings, merged by document from its parts' streams,
+ * into the block format.  For a stem each source's `remap` turns its
+ * provisional variant numbers into canonical ones, and `vbits` is their
+ * width (0: one form, no variants stored). */
+static int encode_postings(const builder *b, psrc *src, unsigned n_src, uint32_t df, bool stem,
                            unsigned vbits, essay_buf *out)
 {
-    size_t nblocks = (t->df + EF_BLOCK - 1) / EF_BLOCK;
+    size_t nblocks = (df + EF_BLOCK - 1) / EF_BLOCK;
     essay_buf docs = ESSAY_BUF_INIT, pos = ESSAY_BUF_INIT;
     ef_skip *skips = NULL;
     int rc = ESSAY_ENOMEM;
@@ -766,10 +800,13 @@ static int encode_postings(const builder *b, const bterm *t, bool stem, const ui
         if (!skips)
             goto done;
     }
-    const uint8_t *p = t->buf, *end = t->buf + t->len;
+    for (unsigned k = 0; k < n_src; k++) {
+        src[k].doc = 0;
+        psrc_next(&src[k]);
+    }
     uint32_t doc = 0, prev_block_last = 0;
     for (size_t blk = 0; blk < nblocks; blk++) {
-        size_t n = t->df - blk * EF_BLOCK < EF_BLOCK ? t->df - blk * EF_BLOCK : EF_BLOCK;
+        size_t n = df - blk * EF_BLOCK < EF_BLOCK ? df - blk * EF_BLOCK : EF_BLOCK;
         if (skips) {
             skips[blk].doc_off = (uint32_t)docs.len;
             skips[blk].pos_off = (uint32_t)pos.len;
@@ -777,10 +814,17 @@ static int encode_postings(const builder *b, const bterm *t, bool stem, const ui
         float mx = 0;
         uint32_t base = prev_block_last;
         for (size_t d = 0; d < n; d++) {
-            uint32_t delta = 0, tf = 0;
-            ef_get_varint(&p, end, &delta);
-            ef_get_varint(&p, end, &tf);
-            doc += delta;
+            psrc *s = NULL;
+            for (unsigned k = 0; k < n_src; k++)
+                if (src[k].left > 0 && (!s || src[k].doc < s->doc))
+                    s = &src[k];
+            if (!s) {
+                rc = ESSAY_EINVAL; /* df and the streams disagree */
+                goto done;
+            }
+            uint32_t tf = 0;
+            doc = s->doc;
+            ef_get_varint(&s->p, s->end, &tf);
             if (essay_buf_grow(&docs, 16) != 0 || essay_buf_grow(&pos, (size_t)tf * 10) != 0)
                 goto done;
             uint8_t *o = (uint8_t *)docs.data + docs.len;
@@ -796,12 +840,14 @@ static int encode_postings(const builder *b, const bterm *t, bool stem, const ui
             o = (uint8_t *)pos.data + pos.len;
             for (uint32_t i = 0; i < tf; i++) {
                 uint32_t v = 0, var = 0;
-                ef_get_varint(&p, end, &v);
+                ef_get_varint(&s->p, s->end, &v);
                 if (stem)
-                    ef_get_varint(&p, end, &var);
-                o += ef_put_varint64(o, ((uint64_t)v << vbits) | (vbits ? remap[var] : 0));
+                    ef_get_varint(&s->p, s->end, &var);
+                o += ef_put_varint64(o, ((uint64_t)v << vbits) | (vbits ? s->remap[var] : 0));
             }
             pos.len = (size_t)(o - (uint8_t *)pos.data);
+            s->left--;
+            psrc_next(s);
         }
         prev_block_last = doc;
         if (skips) {
@@ -981,21 +1027,194 @@ static void sink_close(sink *s)
 /* Write the image: META TMOD NORM TEXT ARTS PARA POST TERM TSTR HASH.  TEXT
  * comes before ARTS and PARA (which record where each text went) and POST
  * before TERM (which records where each term's postings went). */
+/* ---- parallel finishing -------------------------------------------------- */
+
+/* Run fn on each of n jobs (job_size bytes apart), on n threads: the
+ * caller takes the first job, and runs a job itself when no thread can be
+ * had. */
+static void run_parallel(void *(*fn)(void *), void *jobs, size_t job_size, unsigned n)
+{
+    pthread_t t[MAX_THREADS];
+    bool started[MAX_THREADS] = { false };
+    for (unsigned i = 1; i < n; i++)
+        started[i] = pthread_create(&t[i], NULL, fn, (char *)jobs + i * job_size) == 0;
+    fn(jobs);
+    for (unsigned i = 1; i < n; i++) {
+        if (started[i])
+            pthread_join(t[i], NULL);
+        else
+            fn((char *)jobs + i * job_size);
+    }
+}
+
+/* Text is coded in batches of about FINISH_BATCH bytes, each cut among the
+ * threads and written in order, so memory stays bounded. */
+#define FINISH_BATCH (2u << 20)
+
+typedef struct text_job {
+    const builder *b;
+    size_t from, to;     /* paragraphs */
+    uint32_t *code_len;  /* per paragraph, for all */
+    essay_buf out;
+    int rc;
+} text_job;
+
+static void *text_job_run(void *arg)
+{
+    text_job *j = arg;
+    const essay_corpus *c = j->b->corpus;
+    j->out.len = 0;
+    j->rc = 0;
+    for (size_t o = j->from; o < j->to; o++) {
+        const essay_paragraph *p = &c->paras[o];
+        size_t n;
+        if (essay_buf_grow(&j->out, essay_tp_encode_bound(p->len)) != 0) {
+            j->rc = ESSAY_ENOMEM;
+            break;
+        }
+        if (essay_tp_encode(j->b->tp, p->text, p->len, (uint8_t *)j->out.data + j->out.len,
+                            &n) != 0 ||
+            n > UINT32_MAX) {
+            j->rc = ESSAY_EINVAL;
+            break;
+        }
+        j->code_len[o] = (uint32_t)n;
+        j->out.len += n;
+    }
+    return NULL;
+}
+
+/* Postings are encoded a batch of terms at a time: the sources of each
+ * term are gathered (read back from the spill runs when there are some),
+ * the batch is cut among the threads, each encodes its terms into its own
+ * buffer, and the buffers are written in term order. */
+typedef struct post_term {
+    uint32_t g;          /* rank in the merged list */
+    uint32_t src, n_src; /* its sources in the batch's psrc array */
+    uint32_t df;
+    uint32_t len;        /* encoded bytes */
+    uint8_t kind, vbits;
+} post_term;
+
+typedef struct post_job {
+    const builder *b;
+    post_term *terms;
+    size_t from, to;
+    psrc *src;
+    essay_buf out;
+    int rc;
+} post_job;
+
+static int encode_postings(const builder *b, psrc *src, unsigned n_src, uint32_t df, bool stem,
+                           unsigned vbits, essay_buf *out);
+
+static void *post_job_run(void *arg)
+{
+    post_job *j = arg;
+    j->out.len = 0;
+    j->rc = 0;
+    for (size_t i = j->from; i < j->to && j->rc == 0; i++) {
+        post_term *pt = &j->terms[i];
+        size_t before = j->out.len;
+        j->rc = encode_postings(j->b, j->src + pt->src, pt->n_src, pt->df,
+                                pt->kind == EF_KIND_STEM, pt->vbits, &j->out);
+        pt->len = (uint32_t)(j->out.len - before);
+    }
+    return NULL;
+}
+
+static int cmp_terms(const part *pa, uint32_t a, const part *pb, uint32_t b)
+{
+    const bterm *x = &pa->terms[a], *y = &pb->terms[b];
+    size_t n = x->str_len < y->str_len ? x->str_len : y->str_len;
+    int c = memcmp(pa->strs.data + x->str_off, pb->strs.data + y->str_off, n);
+    if (c)
+        return c;
+    return (x->str_len > y->str_len) - (x->str_len < y->str_len);
+}
+
+/* Merge the parts' sorted term lists into one: term g of the merged list
+ * is met in parts inst[first[g] .. first[g + 1]), each (part << 32 |
+ * index), and each part's gid maps its terms to their merged rank. */
+static int merge_terms(builder *b, uint64_t **inst_out, uint32_t **first_out, essay_error *err)
+{
+    size_t total = 0;
+    b->n_postings = b->n_positions = 0;
+    for (unsigned p = 0; p < b->n_parts; p++) {
+        total += b->parts[p].n_terms;
+        b->n_postings += b->parts[p].n_postings;
+        b->n_positions += b->parts[p].n_positions;
+    }
+    if (total >= UINT32_MAX)
+        return essay_fail(err, ESSAY_ELIMIT, "too many terms for one index");
+    uint64_t *inst = essay_malloc((total ? total : 1) * sizeof(uint64_t));
+    uint32_t *gfirst = essay_malloc((total + 1) * sizeof(uint32_t));
+    *inst_out = inst;
+    *first_out = gfirst;
+    if (!inst || !gfirst)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index");
+    for (unsigned p = 0; p < b->n_parts; p++) {
+        part *pt = &b->parts[p];
+        pt->gid = essay_malloc((pt->n_terms ? pt->n_terms : 1) * sizeof(uint32_t));
+        if (!pt->gid)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index");
+    }
+    size_t cur[MAX_THREADS] = { 0 };
+    uint32_t ng = 0, ni = 0;
+    for (;;) {
+        unsigned best = UINT_MAX;
+        for (unsigned p = 0; p < b->n_parts; p++)
+            if (cur[p] < b->parts[p].n_terms &&
+                (best == UINT_MAX || cmp_terms(&b->parts[p], b->parts[p].order[cur[p]],
+                                               &b->parts[best],
+                                               b->parts[best].order[cur[best]]) < 0))
+                best = p;
+        if (best == UINT_MAX)
+            break;
+        gfirst[ng] = ni;
+        const part *bp = &b->parts[best];
+        uint32_t bid = bp->order[cur[best]];
+        for (unsigned p = best; p < b->n_parts; p++) {
+            part *pt = &b->parts[p];
+            if (cur[p] >= pt->n_terms)
+                continue;
+            uint32_t id = pt->order[cur[p]];
+            if (p != best && cmp_terms(pt, id, bp, bid) != 0)
+                continue;
+            inst[ni++] = (uint64_t)p << 32 | id;
+            pt->gid[id] = ng;
+            cur[p]++;
+        }
+        ng++;
+    }
+    gfirst[ng] = ni;
+    b->n_terms = ng;
+    return 0;
+}
+
 static int finish(builder *b, sink *out, essay_error *err)
 {
     const essay_corpus *c = b->corpus;
     int rc = ESSAY_ENOMEM;
-    /* the term table's lookup slots and the apply scratch are done with */
-    essay_free(b->slots);
-    b->slots = NULL;
-    essay_free(b->gterm);
-    b->gterm = NULL;
-    uint32_t *order = NULL, *rank = NULL, *remap = NULL, *roff = NULL;
+    uint64_t *inst = NULL;
+    uint32_t *gfirst = NULL, *nvar = NULL;
+    unsigned nj = b->n_parts ? b->n_parts : 1;
+    text_job tj[MAX_THREADS];
+    post_job pj[MAX_THREADS];
+    memset(tj, 0, sizeof tj);
+    memset(pj, 0, sizeof pj);
+    for (unsigned k = 0; k < MAX_THREADS; k++) {
+        tj[k].b = pj[k].b = b;
+        tj[k].out = pj[k].out = (essay_buf)ESSAY_BUF_INIT;
+    }
+    post_term *pts = NULL;
+    psrc *psv = NULL;
+    size_t cap_pts = 0, cap_psv = 0;
+    essay_buf gath = ESSAY_BUF_INIT;
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
-    essay_buf post = ESSAY_BUF_INIT, tstr = ESSAY_BUF_INIT, stream = ESSAY_BUF_INIT;
-    essay_buf coded = ESSAY_BUF_INIT;
+    essay_buf tstr = ESSAY_BUF_INIT;
     uint32_t *code_len = NULL;
     uint8_t *norms = NULL;
     ef_meta meta;
@@ -1009,6 +1228,10 @@ static int finish(builder *b, sink *out, essay_error *err)
     }
     meta.n_articles = c->n_articles;
     meta.n_paras = b->n_paras;
+    rc = merge_terms(b, &inst, &gfirst, err);
+    if (rc != 0)
+        goto done;
+    rc = ESSAY_ENOMEM;
     meta.n_terms = b->n_terms;
     meta.n_postings = b->n_postings;
     meta.n_positions = b->n_positions;
@@ -1037,6 +1260,9 @@ static int finish(builder *b, sink *out, essay_error *err)
     for (size_t o = 0; o < b->n_paras; o++)
         norms[o] = (uint8_t)(c->paras[o].lang << 7 | ef_norm_code(b->doclen[o]));
     ef_norm_table(b->norm_k, avgdl);
+    for (unsigned n = 0; n < 256; n++)
+        for (uint32_t tf = 0; tf < TFN_TAB; tf++)
+            b->tfn[n][tf] = tf_norm_calc(b->norm_k[n], tf);
     b->norms = norms;
     sink_section(out, EF_NORM, norms, b->n_paras);
 
@@ -1045,21 +1271,37 @@ static int finish(builder *b, sink *out, essay_error *err)
     code_len = essay_malloc((b->n_paras ? b->n_paras : 1) * sizeof(uint32_t));
     if (!code_len)
         goto oom;
+    for (unsigned k = 0; k < nj; k++)
+        tj[k].code_len = code_len;
     uint64_t text_off = 0;
     sink_begin(out);
-    for (size_t o = 0; o < b->n_paras; o++) {
-        const essay_paragraph *p = &c->paras[o];
-        size_t n;
-        if (essay_buf_grow(&coded, essay_tp_encode_bound(p->len)) != 0)
-            goto oom;
-        if (essay_tp_encode(b->tp, p->text, p->len, (uint8_t *)coded.data, &n) != 0 ||
-            n > UINT32_MAX) {
-            rc = essay_fail(err, ESSAY_EINVAL, "internal error: text model");
-            goto done;
+    for (size_t o = 0; o < b->n_paras;) {
+        /* a batch of about FINISH_BATCH bytes, in nj equal shares */
+        size_t e = o;
+        uint64_t bytes = 0;
+        while (e < b->n_paras && bytes < FINISH_BATCH)
+            bytes += c->paras[e++].len;
+        uint64_t share = bytes / nj + 1;
+        size_t at = o;
+        for (unsigned k = 0; k < nj; k++) {
+            uint64_t acc = 0;
+            tj[k].from = at;
+            while (at < e && (acc < share || k + 1 == nj))
+                acc += c->paras[at++].len;
+            tj[k].to = at;
         }
-        code_len[o] = (uint32_t)n;
-        text_off += n;
-        sink_put(out, coded.data, n);
+        run_parallel(text_job_run, tj, sizeof(text_job), nj);
+        for (unsigned k = 0; k < nj; k++) {
+            if (tj[k].rc != 0) {
+                rc = tj[k].rc == ESSAY_ENOMEM
+                         ? essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index")
+                         : essay_fail(err, ESSAY_EINVAL, "internal error: text model");
+                goto done;
+            }
+            sink_put(out, tj[k].out.data, tj[k].out.len);
+            text_off += tj[k].out.len;
+        }
+        o = e;
     }
     for (size_t i = 0; i < c->n_articles; i++) {
         const essay_article *a = &c->articles[i];
@@ -1129,90 +1371,176 @@ static int finish(builder *b, sink *out, essay_error *err)
     sink_end(out, EF_PARA);
 
 
-    /* POST, term by term in byte order; TERM, TSTR and HASH after it */
-    order = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
-    rank = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
-    recs = essay_calloc(b->n_terms ? b->n_terms : 1, sizeof(ef_term));
-    remap = essay_malloc((b->n_x ? b->n_x : 1) * sizeof(uint32_t));
-    roff = essay_malloc((b->n_terms ? b->n_terms : 1) * sizeof(uint32_t));
-    if (!order || !rank || !recs || !remap || !roff)
-        goto oom;
-    for (size_t i = 0; i < b->n_terms; i++)
-        order[i] = (uint32_t)i;
-    qsort_r(order, b->n_terms, sizeof(uint32_t), cmp_term_ids, b);
-    for (size_t id = 0; id < b->n_terms; id++)
-        rank[order[id]] = (uint32_t)id;
     /* Variants: a stem's exact forms numbered by their bytes (their order
-     * in the sorted term list), so the image does not depend on the order
-     * in which the forms were met.  remap[roff[stem] + provisional] is the
-     * canonical number; an exact form's own number lands in its var. */
-    {
-        uint32_t at = 0;
-        for (size_t i = 0; i < b->n_terms; i++) {
-            roff[i] = at;
-            if (b->strs.data[b->terms[i].str_off] == EF_KIND_STEM)
-                at += b->terms[i].var;
-        }
-        for (size_t id = 0; id < b->n_terms; id++) {
-            bterm *x = &b->terms[order[id]];
-            if (b->strs.data[x->str_off] != EF_KIND_EXACT || x->base == 0)
-                continue;
-            bterm *st = &b->terms[x->base - 1];
-            uint32_t canon = st->len2++;
-            remap[roff[x->base - 1] + x->var] = canon;
-            x->var = canon;
-        }
-    }
-    for (size_t i = 0; i < b->n_runs; i++)
-        if (!(b->runs[i].buf = essay_malloc(SPILL_BUF)))
+     * in the merged term list), so the image does not depend on the order
+     * in which the forms were met.  Each part maps its provisional numbers
+     * to canonical ones: remap[roff[stem] + provisional]. */
+    recs = essay_calloc(b->n_terms ? b->n_terms : 1, sizeof(ef_term));
+    nvar = essay_calloc(b->n_terms ? b->n_terms : 1, sizeof(uint32_t));
+    if (!recs || !nvar)
+        goto oom;
+    for (unsigned p = 0; p < b->n_parts; p++) {
+        part *pt = &b->parts[p];
+        pt->roff = essay_malloc((pt->n_terms ? pt->n_terms : 1) * sizeof(uint32_t));
+        if (!pt->roff)
             goto oom;
+        size_t at = 0;
+        for (size_t i = 0; i < pt->n_terms; i++) {
+            pt->roff[i] = (uint32_t)at;
+            if (pt->strs.data[pt->terms[i].str_off] == EF_KIND_STEM)
+                at += pt->terms[i].var;
+        }
+        pt->remap = essay_malloc((at ? at : 1) * sizeof(uint32_t));
+        if (!pt->remap)
+            goto oom;
+    }
+    for (size_t g = 0; g < b->n_terms; g++) {
+        uint64_t i0 = inst[gfirst[g]];
+        const part *p0 = &b->parts[i0 >> 32];
+        if (p0->strs.data[p0->terms[(uint32_t)i0].str_off] != EF_KIND_EXACT)
+            continue;
+        uint32_t stem = UINT32_MAX;
+        for (uint32_t k = gfirst[g]; k < gfirst[g + 1]; k++) {
+            const part *pt = &b->parts[inst[k] >> 32];
+            const bterm *x = &pt->terms[(uint32_t)inst[k]];
+            if (x->base == 0)
+                continue; /* met, but never where its word was indexed */
+            uint32_t s = pt->gid[x->base - 1];
+            if (stem != UINT32_MAX && s != stem) {
+                rc = essay_fail(err, ESSAY_EINVAL, "internal error: inconsistent word forms");
+                goto done;
+            }
+            stem = s;
+        }
+        if (stem == UINT32_MAX)
+            continue;
+        if (nvar[stem] >= (1u << EF_MAX_VBITS)) {
+            rc = essay_fail(err, ESSAY_ELIMIT, "a word has more than 65536 forms");
+            goto done;
+        }
+        uint32_t canon = nvar[stem]++;
+        for (uint32_t k = gfirst[g]; k < gfirst[g + 1]; k++) {
+            part *pt = &b->parts[inst[k] >> 32];
+            const bterm *x = &pt->terms[(uint32_t)inst[k]];
+            if (x->base != 0)
+                pt->remap[pt->roff[x->base - 1] + x->var] = canon;
+        }
+        recs[g].post_off = stem;
+        recs[g].post_len = canon;
+    }
+    for (unsigned p = 0; p < b->n_parts; p++)
+        for (size_t i = 0; i < b->parts[p].n_runs; i++)
+            if (!(b->parts[p].runs[i].buf = essay_malloc(SPILL_BUF)))
+                goto oom;
+
+    /* POST, term by term in byte order, each merged from its parts, a
+     * batch at a time; TERM, TSTR and HASH after it */
     sink_begin(out);
     uint64_t post_len = 0;
-    for (size_t id = 0; id < b->n_terms; id++) {
-        bterm *t = &b->terms[order[id]];
-        ef_term *r = &recs[id];
-        r->hash = t->hash;
-        /* term bytes in sorted order: the image does not depend on the
-         * order in which threads met the terms */
-        r->str_off = (uint32_t)tstr.len;
-        r->str_len = (uint16_t)t->str_len;
-        if (essay_buf_put(&tstr, b->strs.data + t->str_off, t->str_len) != 0)
-            goto oom;
-        r->kind = (uint8_t)b->strs.data[t->str_off];
-        r->df = t->df;
-        if (r->kind == EF_KIND_EXACT) {
-            /* no postings: its stem's, filtered by variant */
-            r->post_off = t->base ? rank[t->base - 1] : 0;
-            r->post_len = t->var;
-        } else {
-            unsigned vbits = 0;
-            if (r->kind == EF_KIND_STEM)
-                while (t->var > 1 && ((t->var - 1) >> vbits) != 0)
-                    vbits++;
-            r->vbits = (uint8_t)vbits;
-            post.len = 0;
-            const bterm *src = t;
-            bterm whole;
-            if (b->n_runs > 0) {
-                rc = gather(b, order[id], &stream, err);
-                if (rc != 0)
-                    goto done;
-                whole = *t;
-                whole.buf = (uint8_t *)stream.data;
-                whole.len = (uint32_t)stream.len;
-                src = &whole;
+    for (size_t g = 0; g < b->n_terms;) {
+        size_t g0 = g, npt = 0, nps = 0;
+        uint64_t batch = 0;
+        gath.len = 0;
+        for (; g < b->n_terms && batch < 2 * FINISH_BATCH && npt < 65536; g++) {
+            ef_term *r = &recs[g];
+            uint32_t df = 0;
+            if (ESSAY_ARRAY_GROW(pts, cap_pts, npt + 1) != 0)
+                goto oom;
+            post_term *q = &pts[npt];
+            q->g = (uint32_t)g;
+            q->src = (uint32_t)nps;
+            q->n_src = 0;
+            for (uint32_t k = gfirst[g]; k < gfirst[g + 1]; k++) {
+                part *pt = &b->parts[inst[k] >> 32];
+                uint32_t id = (uint32_t)inst[k];
+                const bterm *t = &pt->terms[id];
+                if (k == gfirst[g]) {
+                    r->hash = essay_hash64(pt->strs.data + t->str_off, t->str_len);
+                    /* term bytes in sorted order: the image does not
+                     * depend on the order in which threads met the terms */
+                    r->str_off = (uint32_t)tstr.len;
+                    r->str_len = (uint16_t)t->str_len;
+                    if (essay_buf_put(&tstr, pt->strs.data + t->str_off, t->str_len) != 0)
+                        goto oom;
+                    r->kind = (uint8_t)pt->strs.data[t->str_off];
+                }
+                if ((uint64_t)df + t->df > UINT32_MAX) {
+                    rc = ESSAY_ELIMIT;
+                    goto fail;
+                }
+                df += t->df;
+                if (r->kind == EF_KIND_EXACT)
+                    continue;
+                if (ESSAY_ARRAY_GROW(psv, cap_psv, nps + 1) != 0)
+                    goto oom;
+                psrc *ps = &psv[nps++];
+                q->n_src++;
+                ps->p = t->buf;
+                ps->end = t->buf + t->len;
+                ps->goff = SIZE_MAX;
+                if (pt->n_runs > 0) {
+                    /* pointers into gath are set once the batch is read */
+                    ps->goff = gath.len;
+                    rc = gather(pt, id, &gath, err);
+                    if (rc != 0)
+                        goto done;
+                    ps->glen = gath.len - ps->goff;
+                }
+                batch += ps->goff == SIZE_MAX ? t->len : ps->glen;
+                ps->remap = pt->remap + pt->roff[id];
+                ps->left = t->df;
             }
-            rc = encode_postings(b, src, r->kind == EF_KIND_STEM, remap + roff[order[id]], vbits,
-                                 &post);
-            if (rc != 0)
-                goto fail;
-            r->post_off = post_len;
-            r->post_len = (uint32_t)post.len;
-            sink_put(out, post.data, post.len);
-            post_len += post.len;
+            r->df = df;
+            if (r->kind == EF_KIND_EXACT)
+                continue;
+            q->df = df;
+            q->kind = r->kind;
+            q->vbits = 0;
+            if (r->kind == EF_KIND_STEM)
+                while (nvar[g] > 1 && ((nvar[g] - 1) >> q->vbits) != 0)
+                    q->vbits++;
+            r->vbits = q->vbits;
+            npt++;
         }
-        essay_free(t->buf); /* keep the peak down */
-        t->buf = NULL;
+        for (size_t k = 0; k < nps; k++)
+            if (psv[k].goff != SIZE_MAX) {
+                psv[k].p = (const uint8_t *)gath.data + psv[k].goff;
+                psv[k].end = psv[k].p + psv[k].glen;
+            }
+        /* cut the batch into nj shares of about equal source bytes */
+        uint64_t share = batch / nj + 1;
+        size_t at = 0;
+        for (unsigned k = 0; k < nj; k++) {
+            uint64_t acc = 0;
+            pj[k].terms = pts;
+            pj[k].src = psv;
+            pj[k].from = at;
+            while (at < npt && (acc < share || k + 1 == nj)) {
+                const post_term *q = &pts[at++];
+                for (uint32_t x = q->src; x < q->src + q->n_src; x++)
+                    acc += (uint64_t)(psv[x].end - psv[x].p);
+            }
+            pj[k].to = at;
+        }
+        run_parallel(post_job_run, pj, sizeof(post_job), nj);
+        for (unsigned k = 0; k < nj; k++) {
+            if (pj[k].rc != 0) {
+                rc = pj[k].rc;
+                goto fail;
+            }
+            for (size_t x = pj[k].from; x < pj[k].to; x++) {
+                recs[pts[x].g].post_off = post_len;
+                recs[pts[x].g].post_len = pts[x].len;
+                post_len += pts[x].len;
+            }
+            sink_put(out, pj[k].out.data, pj[k].out.len);
+        }
+        for (size_t x = g0; x < g; x++)
+            for (uint32_t k = gfirst[x]; k < gfirst[x + 1]; k++) {
+                bterm *t = &b->parts[inst[k] >> 32].terms[(uint32_t)inst[k]];
+                essay_free(t->buf); /* keep the peak down */
+                t->buf = NULL;
+            }
     }
     sink_end(out, EF_POST);
     sink_section(out, EF_TERM, recs, b->n_terms * sizeof(ef_term));
@@ -1237,20 +1565,24 @@ static int finish(builder *b, sink *out, essay_error *err)
 oom:
     rc = ESSAY_ENOMEM;
 fail:
-    essay_fail(err, rc, rc == ESSAY_ENOMEM ? "out of memory while writing the index"
-                                           : "the index exceeds a format limit");
+    essay_fail(err, rc, rc == ESSAY_ENOMEM   ? "out of memory while writing the index"
+                        : rc == ESSAY_EINVAL ? "internal error: postings"
+                                             : "the index exceeds a format limit");
 done:
-    essay_free(order);
-    essay_free(rank);
-    essay_free(remap);
-    essay_free(roff);
+    essay_free(inst);
+    essay_free(gfirst);
+    essay_free(nvar);
+    for (unsigned k = 0; k < MAX_THREADS; k++) {
+        essay_buf_free(&tj[k].out);
+        essay_buf_free(&pj[k].out);
+    }
+    essay_free(pts);
+    essay_free(psv);
+    essay_buf_free(&gath);
     essay_free(recs);
     essay_free(hash);
     essay_free(arts);
-    essay_buf_free(&post);
-    essay_buf_free(&coded);
     essay_free(code_len);
-    essay_buf_free(&stream);
     essay_buf_free(&tstr);
     essay_free(norms);
     return rc;
@@ -1258,32 +1590,35 @@ done:
 
 static void builder_free(builder *b)
 {
-    for (size_t i = 0; i < b->n_terms; i++)
-        essay_free(b->terms[i].buf);
-    essay_free(b->terms);
-    essay_free(b->slots);
-    essay_free(b->gterm);
-    essay_free(b->xterms);
+    for (unsigned p = 0; b->parts && p < b->n_parts; p++) {
+        part *pt = &b->parts[p];
+        for (size_t i = 0; i < pt->n_terms; i++)
+            essay_free(pt->terms[i].buf);
+        essay_free(pt->terms);
+        essay_free(pt->slots);
+        essay_buf_free(&pt->strs);
+        for (size_t i = 0; i < pt->n_runs; i++)
+            essay_free(pt->runs[i].buf);
+        essay_free(pt->runs);
+        if (pt->spill_fd >= 0)
+            close(pt->spill_fd);
+        essay_free(pt->order);
+        essay_free(pt->gid);
+        essay_free(pt->roff);
+        essay_free(pt->remap);
+        worker_ctx_free(&pt->w);
+    }
+    essay_free(b->parts);
     essay_tp_free(b->tp);
-    for (size_t i = 0; i < b->n_runs; i++)
-        essay_free(b->runs[i].buf);
-    essay_free(b->runs);
-    if (b->spill_fd >= 0)
-        close(b->spill_fd);
-    essay_buf_free(&b->strs);
     essay_free(b->doclen);
-    if (b->chunks)
-        for (size_t i = 0; i < b->n_chunks; i++)
-            essay_buf_free(&b->chunks[i].out);
     essay_free(b->chunks);
 }
 
-/* Analyze the corpus into the builder's term table (every core). */
+/* Analyze the corpus into the parts' term tables (every core). */
 static int build_terms(builder *bp, const essay_corpus *corpus, const essay_build_options *opts,
                        const char *spill_near, essay_error *err)
 {
     memset(bp, 0, sizeof *bp); /* the caller frees it, whatever happens */
-    bp->spill_fd = -1;
     if (opts && opts->version != ESSAY_BUILD_OPTIONS_VERSION)
         return essay_fail(err, ESSAY_EINVAL, "essay_index_build: unknown options version %u",
                           opts->version);
@@ -1293,20 +1628,6 @@ static int build_terms(builder *bp, const essay_corpus *corpus, const essay_buil
 #define b (*bp)
     b.corpus = corpus;
     b.opts = opts;
-    if (spill_near) {
-        /* postings buffers beyond 1/16 of the text go to disk */
-        uint64_t text = 0;
-        for (size_t o = 0; o < corpus->n_paras; o++)
-            text += corpus->paras[o].len;
-        uint64_t budget = text / 16;
-        if (budget < ((uint64_t)4 << 20))
-            budget = (uint64_t)4 << 20;
-        if (budget > ((uint64_t)1 << 30))
-            budget = (uint64_t)1 << 30;
-        size_t over = atomic_load(&spill_budget_override);
-        b.budget = over ? over : (size_t)budget;
-        b.spill_near = spill_near;
-    }
     b.n_paras = corpus->n_paras;
     b.doclen = essay_calloc(b.n_paras ? b.n_paras : 1, sizeof(uint32_t));
     if (!b.doclen || essay_tp_count_new(&b.tp) != 0)
@@ -1319,7 +1640,6 @@ static int build_terms(builder *bp, const essay_corpus *corpus, const essay_buil
             bytes += corpus->paras[e++].len + 1;
         if (ESSAY_ARRAY_GROW(b.chunks, cap, b.n_chunks + 1) != 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-        memset(&b.chunks[b.n_chunks], 0, sizeof(chunk));
         b.chunks[b.n_chunks].first = o;
         b.chunks[b.n_chunks].end = e;
         b.n_chunks++;
@@ -1330,29 +1650,50 @@ static int build_terms(builder *bp, const essay_corpus *corpus, const essay_buil
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         nthreads = n > 0 ? (unsigned)n : 1;
     }
-    if (nthreads > 64)
-        nthreads = 64;
+    if (nthreads > MAX_THREADS)
+        nthreads = MAX_THREADS;
     if (nthreads > b.n_chunks)
         nthreads = b.n_chunks ? (unsigned)b.n_chunks : 1;
-    pthread_mutex_init(&b.mu, NULL);
-    pthread_cond_init(&b.cv, NULL);
-    pthread_t tids[64];
-    unsigned started = 0;
-    for (unsigned i = 1; i < nthreads; i++) {
-        if (pthread_create(&tids[started], NULL, worker_main, &b) != 0)
-            break; /* fewer threads is fine */
-        started++;
+    b.parts = essay_calloc(nthreads, sizeof(part));
+    if (!b.parts)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+    b.n_parts = nthreads;
+    size_t budget = 0;
+    if (spill_near) {
+        /* postings buffers beyond 1/16 of the text go to disk, each part
+         * holding its share */
+        uint64_t text = 0;
+        for (size_t o = 0; o < corpus->n_paras; o++)
+            text += corpus->paras[o].len;
+        uint64_t whole = text / 16;
+        if (whole < ((uint64_t)4 << 20))
+            whole = (uint64_t)4 << 20;
+        if (whole > ((uint64_t)1 << 30))
+            whole = (uint64_t)1 << 30;
+        size_t over = atomic_load(&spill_budget_override);
+        budget = (over ? over : (size_t)whole) / nthreads;
+        if (budget == 0)
+            budget = 1;
+        b.spill_near = spill_near;
     }
-    worker_main(&b);
-    for (unsigned i = 0; i < started; i++)
+    for (unsigned i = 0; i < nthreads; i++) {
+        b.parts[i].owner = bp;
+        b.parts[i].spill_fd = -1;
+        b.parts[i].budget = budget;
+    }
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_t tids[MAX_THREADS];
+    unsigned n_started = 0;
+    for (unsigned i = 1; i < nthreads; i++)
+        if (pthread_create(&tids[n_started], NULL, worker_main, &b.parts[i]) == 0)
+            n_started++; /* fewer threads is fine: that part stays empty */
+    worker_main(&b.parts[0]);
+    for (unsigned i = 0; i < n_started; i++)
         pthread_join(tids[i], NULL);
     pthread_mutex_destroy(&b.mu);
-    pthread_cond_destroy(&b.cv);
     int rc = b.failed;
     if (rc != 0 && err)
         *err = b.err;
-    if (rc == 0 && b.n_runs > 0 && b.budget)
-        rc = spill(&b, err); /* the rest too: writing starts from empty buffers */
     return rc;
 #undef b
 }
