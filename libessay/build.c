@@ -37,6 +37,8 @@
 #define CHUNK_BYTES (256u << 10)
 #define MAX_THREADS 64
 #define TFN_TAB 32u
+#define PF_FAR 8u
+#define PF_NEAR 4u
 
 /* ---- per-paragraph analysis -------------------------------------------- */
 
@@ -194,7 +196,7 @@ static int group_para(worker_ctx *w)
 
 /* ---- parts: one worker's term table ------------------------------------ */
 
-/* 48 bytes: every part holds one per distinct term it met.  The hash is
+/* 40 bytes: every part holds one per distinct term it met.  The hash is
  * not kept (the slots hold its high half; finish recomputes it). */
 typedef struct bterm {
     uint8_t *buf;   /* varint doc delta, tf, then per position varint delta
@@ -241,7 +243,8 @@ typedef struct part {
     spill_run *runs;
     size_t n_runs, cap_runs;
     /* finish */
-    uint32_t *order;  /* term indexes in byte order */
+    uint32_t *order;  /* term indexes in byte order (the first n_sorted) */
+    size_t n_sorted;
     uint32_t *gid;    /* each term's rank in the merged term list */
     uint32_t *roff;   /* a stem's first slot in remap */
     uint32_t *remap;  /* provisional variant -> canonical number */
@@ -305,8 +308,7 @@ static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len
     while ((v = pt->slots[h]) != 0) {
         if ((v & 0xFFFFFFFF00000000ull) == hi) {
             const bterm *t = &pt->terms[(uint32_t)v - 1];
-            if (t->str_len == len &&
-                memcmp(pt->strs.data + t->str_off, bytes, len) == 0)
+            if (t->str_len == len && memcmp(pt->strs.data + t->str_off, bytes, len) == 0)
                 return (uint32_t)v - 1;
         }
         h = (h + 1) & mask;
@@ -367,9 +369,26 @@ static int invert_para(part *pt, uint32_t doc, essay_error *err)
 {
     worker_ctx *w = &pt->w;
     const char *arena = w->arena.data;
-    /* Pass 1: the term of every group (exact forms get their df). */
-    for (size_t g = 0; g < w->n_groups; g++) {
+    /* Pass 1: the term of every group (exact forms get their df).  The
+     * lookups are cache misses (slot, then term record), so the slot of
+     * the group PF_FAR ahead and the record of the one PF_NEAR ahead are
+     * fetched while this one is looked up. */
+    size_t ng = w->n_groups;
+    for (size_t g = 0; g < ng && g < PF_FAR; g++)
+        if (pt->n_slots)
+            __builtin_prefetch(&pt->slots[w->groups[g].hash & (pt->n_slots - 1)]);
+    for (size_t g = 0; g < ng; g++) {
         const tgroup *gr = &w->groups[g];
+        if (pt->n_slots) {
+            size_t mask = pt->n_slots - 1;
+            if (g + PF_FAR < ng)
+                __builtin_prefetch(&pt->slots[w->groups[g + PF_FAR].hash & mask]);
+            if (g + PF_NEAR < ng) {
+                uint64_t v = pt->slots[w->groups[g + PF_NEAR].hash & mask];
+                if (v)
+                    __builtin_prefetch(&pt->terms[(uint32_t)v - 1]);
+            }
+        }
         int64_t id = term_get(pt, gr->hash, arena + gr->off, gr->len);
         if (id == -2)
             return essay_fail(err, ESSAY_ELIMIT, "too many distinct terms for one index");
@@ -379,9 +398,15 @@ static int invert_para(part *pt, uint32_t doc, essay_error *err)
         if (arena[gr->off] == EF_KIND_EXACT)
             pt->terms[id].df++;
     }
-    /* Pass 2: postings, in group order. */
-    for (size_t g = 0; g < w->n_groups; g++) {
+    /* Pass 2: postings, in group order (each append writes at the end of
+     * a term's buffer: fetched PF_NEAR groups ahead). */
+    for (size_t g = 0; g < ng; g++) {
         const tgroup *gr = &w->groups[g];
+        if (g + PF_NEAR < ng) {
+            const bterm *nt = &pt->terms[w->gterm[g + PF_NEAR]];
+            if (nt->buf)
+                __builtin_prefetch(nt->buf + nt->len, 1);
+        }
         char kind = arena[gr->off];
         if (kind == EF_KIND_EXACT)
             continue;
@@ -469,7 +494,39 @@ static int cmp_term_ids(const void *a, const void *b, void *ctx)
     return (x->str_len > y->str_len) - (x->str_len < y->str_len);
 }
 
-#define SPILL_BUF (64u << 10)
+/* Bring pt->order up to date: the terms met since it was last sorted are
+ * sorted on their own and merged in (each spill needs byte order, and
+ * most terms are met early). */
+static int sort_terms(part *pt)
+{
+    size_t old = pt->n_sorted, n = pt->n_terms, k = n - old;
+    if (k == 0)
+        return 0;
+    uint32_t *o = essay_realloc(pt->order, n * sizeof(uint32_t));
+    uint32_t *fresh = essay_malloc(k * sizeof(uint32_t));
+    if (o)
+        pt->order = o;
+    if (!o || !fresh) {
+        essay_free(fresh);
+        return ESSAY_ENOMEM;
+    }
+    for (size_t i = 0; i < k; i++)
+        fresh[i] = (uint32_t)(old + i);
+    qsort_r(fresh, k, sizeof(uint32_t), cmp_term_ids, pt);
+    /* merge from the back, in place */
+    size_t i = old, j = k, at = n;
+    while (j > 0) {
+        if (i > 0 && cmp_term_ids(&o[i - 1], &fresh[j - 1], pt) > 0)
+            o[--at] = o[--i];
+        else
+            o[--at] = fresh[--j];
+    }
+    essay_free(fresh);
+    pt->n_sorted = n;
+    return 0;
+}
+
+#define SPILL_BUF (16u << 10)
 
 /* Test hook: spill when the buffers hold more than n bytes (0: default). */
 static _Atomic size_t spill_budget_override;
@@ -533,16 +590,10 @@ static int spill(part *pt, essay_error *err)
             return 0;
         }
     }
-    uint32_t *ids = essay_malloc((pt->n_terms ? pt->n_terms : 1) * sizeof(uint32_t));
-    if (!ids || ESSAY_ARRAY_GROW(pt->runs, pt->cap_runs, pt->n_runs + 1) != 0) {
-        essay_free(ids);
+    if (sort_terms(pt) != 0 || ESSAY_ARRAY_GROW(pt->runs, pt->cap_runs, pt->n_runs + 1) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < pt->n_terms; i++)
-        if (pt->terms[i].len > 0)
-            ids[n++] = (uint32_t)i;
-    qsort_r(ids, n, sizeof(uint32_t), cmp_term_ids, pt);
+    const uint32_t *ids = pt->order;
+    size_t n = pt->n_sorted;
     spill_run *r = &pt->runs[pt->n_runs];
     memset(r, 0, sizeof *r);
     r->off = pt->spill_len;
@@ -550,6 +601,8 @@ static int spill(part *pt, essay_error *err)
     int rc = 0;
     for (size_t k = 0; k < n && rc == 0; k++) {
         bterm *t = &pt->terms[ids[k]];
+        if (t->len == 0)
+            continue;
         uint32_t head[2] = { ids[k], t->len };
         if (essay_buf_put(&out, head, sizeof head) != 0 || essay_buf_put(&out, t->buf, t->len) != 0) {
             rc = essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
@@ -566,7 +619,6 @@ static int spill(part *pt, essay_error *err)
     if (rc == 0 && out.len > 0)
         rc = spill_write(pt, out.data, out.len, err);
     essay_buf_free(&out);
-    essay_free(ids);
     if (rc != 0)
         return rc;
     r->end = pt->spill_len;
@@ -670,12 +722,8 @@ static int seal_part(part *pt, essay_error *err)
     essay_free(pt->slots);
     pt->slots = NULL;
     pt->n_slots = 0;
-    pt->order = essay_malloc((pt->n_terms ? pt->n_terms : 1) * sizeof(uint32_t));
-    if (!pt->order)
+    if (sort_terms(pt) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-    for (size_t i = 0; i < pt->n_terms; i++)
-        pt->order[i] = (uint32_t)i;
-    qsort_r(pt->order, pt->n_terms, sizeof(uint32_t), cmp_term_ids, pt);
     if (pt->n_runs > 0 && pt->budget)
         return spill(pt, err);
     return 0;
@@ -766,6 +814,13 @@ static float tf_norm(const builder *b, uint32_t doc, uint32_t tf)
     return tf_norm_calc(b->norm_k[b->norms[doc]], tf);
 }
 
+/* Scratch of one thread encoding postings, kept from term to term. */
+typedef struct post_scratch {
+    essay_buf docs, pos;
+    ef_skip *skips;
+    size_t cap_skips;
+} post_scratch;
+
 /* One part's stream of a term, read entry by entry. */
 typedef struct psrc {
     const uint8_t *p, *end;
@@ -789,16 +844,18 @@ static void psrc_next(psrc *s)
  * provisional variant numbers into canonical ones, and `vbits` is their
  * width (0: one form, no variants stored). */
 static int encode_postings(const builder *b, psrc *src, unsigned n_src, uint32_t df, bool stem,
-                           unsigned vbits, essay_buf *out)
+                           unsigned vbits, post_scratch *sc, essay_buf *out)
 {
     size_t nblocks = (df + EF_BLOCK - 1) / EF_BLOCK;
-    essay_buf docs = ESSAY_BUF_INIT, pos = ESSAY_BUF_INIT;
+    essay_buf docs = sc->docs, pos = sc->pos; /* reused, term after term */
+    docs.len = pos.len = 0;
     ef_skip *skips = NULL;
     int rc = ESSAY_ENOMEM;
     if (nblocks > 1) {
-        skips = essay_calloc(nblocks, sizeof(ef_skip));
-        if (!skips)
+        if (ESSAY_ARRAY_GROW(sc->skips, sc->cap_skips, nblocks) != 0)
             goto done;
+        skips = sc->skips;
+        memset(skips, 0, nblocks * sizeof(ef_skip));
     }
     for (unsigned k = 0; k < n_src; k++) {
         src[k].doc = 0;
@@ -876,9 +933,8 @@ static int encode_postings(const builder *b, psrc *src, unsigned n_src, uint32_t
         goto done;
     rc = 0;
 done:
-    essay_free(skips);
-    essay_buf_free(&docs);
-    essay_buf_free(&pos);
+    sc->docs = docs;
+    sc->pos = pos;
     return rc;
 }
 
@@ -1050,6 +1106,7 @@ static void run_parallel(void *(*fn)(void *), void *jobs, size_t job_size, unsig
 /* Text is coded in batches of about FINISH_BATCH bytes, each cut among the
  * threads and written in order, so memory stays bounded. */
 #define FINISH_BATCH (2u << 20)
+#define FINISH_TERMS 8192u
 
 typedef struct text_job {
     const builder *b;
@@ -1101,12 +1158,11 @@ typedef struct post_job {
     post_term *terms;
     size_t from, to;
     psrc *src;
+    post_scratch sc;
     essay_buf out;
     int rc;
 } post_job;
 
-static int encode_postings(const builder *b, psrc *src, unsigned n_src, uint32_t df, bool stem,
-                           unsigned vbits, essay_buf *out);
 
 static void *post_job_run(void *arg)
 {
@@ -1117,7 +1173,7 @@ static void *post_job_run(void *arg)
         post_term *pt = &j->terms[i];
         size_t before = j->out.len;
         j->rc = encode_postings(j->b, j->src + pt->src, pt->n_src, pt->df,
-                                pt->kind == EF_KIND_STEM, pt->vbits, &j->out);
+                                pt->kind == EF_KIND_STEM, pt->vbits, &j->sc, &j->out);
         pt->len = (uint32_t)(j->out.len - before);
     }
     return NULL;
@@ -1189,6 +1245,10 @@ static int merge_terms(builder *b, uint64_t **inst_out, uint32_t **first_out, es
     }
     gfirst[ng] = ni;
     b->n_terms = ng;
+    for (unsigned p = 0; p < b->n_parts; p++) {
+        essay_free(b->parts[p].order);
+        b->parts[p].order = NULL;
+    }
     return 0;
 }
 
@@ -1206,6 +1266,7 @@ static int finish(builder *b, sink *out, essay_error *err)
     for (unsigned k = 0; k < MAX_THREADS; k++) {
         tj[k].b = pj[k].b = b;
         tj[k].out = pj[k].out = (essay_buf)ESSAY_BUF_INIT;
+        pj[k].sc.docs = pj[k].sc.pos = (essay_buf)ESSAY_BUF_INIT;
     }
     post_term *pts = NULL;
     psrc *psv = NULL;
@@ -1437,11 +1498,13 @@ static int finish(builder *b, sink *out, essay_error *err)
      * batch at a time; TERM, TSTR and HASH after it */
     sink_begin(out);
     uint64_t post_len = 0;
+    unsigned n_batches = 0;
+    (void)n_batches;
     for (size_t g = 0; g < b->n_terms;) {
         size_t g0 = g, npt = 0, nps = 0;
         uint64_t batch = 0;
         gath.len = 0;
-        for (; g < b->n_terms && batch < 2 * FINISH_BATCH && npt < 65536; g++) {
+        for (; g < b->n_terms && batch < FINISH_BATCH && npt < FINISH_TERMS; g++) {
             ef_term *r = &recs[g];
             uint32_t df = 0;
             if (ESSAY_ARRAY_GROW(pts, cap_pts, npt + 1) != 0)
@@ -1475,8 +1538,8 @@ static int finish(builder *b, sink *out, essay_error *err)
                     goto oom;
                 psrc *ps = &psv[nps++];
                 q->n_src++;
-                ps->p = t->buf;
-                ps->end = t->buf + t->len;
+                ps->p = t->buf; /* NULL when all of it was spilled */
+                ps->end = t->buf ? t->buf + t->len : t->buf;
                 ps->goff = SIZE_MAX;
                 if (pt->n_runs > 0) {
                     /* pointers into gath are set once the batch is read */
@@ -1523,6 +1586,12 @@ static int finish(builder *b, sink *out, essay_error *err)
             pj[k].to = at;
         }
         run_parallel(post_job_run, pj, sizeof(post_job), nj);
+#ifdef __GLIBC__
+        /* encoding leaves freed chunks in the threads' heaps: give their
+         * pages back now and then, so the peak stays down */
+        if (++n_batches % 4 == 0)
+            malloc_trim(0);
+#endif
         for (unsigned k = 0; k < nj; k++) {
             if (pj[k].rc != 0) {
                 rc = pj[k].rc;
@@ -1543,6 +1612,15 @@ static int finish(builder *b, sink *out, essay_error *err)
             }
     }
     sink_end(out, EF_POST);
+    /* the parts are done with: TERM, TSTR and HASH come from recs */
+    for (unsigned p = 0; p < b->n_parts; p++) {
+        part *pt = &b->parts[p];
+        part_release(pt);
+        essay_free(pt->gid);
+        essay_free(pt->roff);
+        essay_free(pt->remap);
+        pt->gid = pt->roff = pt->remap = NULL;
+    }
     sink_section(out, EF_TERM, recs, b->n_terms * sizeof(ef_term));
     sink_section(out, EF_TSTR, tstr.data, tstr.len);
     size_t n_slots = 16;
@@ -1575,6 +1653,9 @@ done:
     for (unsigned k = 0; k < MAX_THREADS; k++) {
         essay_buf_free(&tj[k].out);
         essay_buf_free(&pj[k].out);
+        essay_buf_free(&pj[k].sc.docs);
+        essay_buf_free(&pj[k].sc.pos);
+        essay_free(pj[k].sc.skips);
     }
     essay_free(pts);
     essay_free(psv);
