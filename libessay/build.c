@@ -335,8 +335,10 @@ static int term_append(part *pt, bterm *t, uint32_t doc, const uint32_t *pos,
     size_t need = (size_t)t->len + 10 + (var ? 10 : 5) * (size_t)tf;
     if (need > UINT32_MAX)
         return ESSAY_ELIMIT;
-    if (need > t->cap) {
-        size_t cap = t->cap ? t->cap + t->cap / 2 : 16;
+    size_t have = t->buf ? t->cap : 0;
+    if (need > have) {
+        /* after a spill, cap holds a hint: what the term needed before */
+        size_t cap = have ? have + have / 2 : t->cap > 16 ? t->cap : 16;
         if (cap < need)
             cap = need;
         if (cap > UINT32_MAX)
@@ -344,7 +346,7 @@ static int term_append(part *pt, bterm *t, uint32_t doc, const uint32_t *pos,
         uint8_t *nb = essay_realloc(t->buf, cap);
         if (!nb)
             return ESSAY_ENOMEM;
-        pt->held += cap - t->cap;
+        pt->held += cap - have;
         t->buf = nb;
         t->cap = (uint32_t)cap;
     }
@@ -610,7 +612,11 @@ static int spill(part *pt, essay_error *err)
         }
         essay_free(t->buf);
         t->buf = NULL;
-        t->len = t->cap = 0;
+        /* a hint for the next period: half of what it used in this one
+         * (most of a frequent term's reallocations are saved, and a rare
+         * one's buffer is not kept) */
+        t->cap = t->len / 2;
+        t->len = 0;
         if (out.len >= SPILL_BUF) {
             rc = spill_write(pt, out.data, out.len, err);
             out.len = 0;
