@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "index.h" /* essay_build_chunk_bytes() */
 
 #define NAME "roundtrip.md"
 
@@ -86,9 +87,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     essay_error err;
     int rc = essay_index_build(&built, c, &bo, &err);
     FUZZ_CHECK(rc == ESSAY_OK, "build failed: %s", err.message);
-    bo.threads = 2;
+    /* three threads sharing the corpus in chunks of a paragraph or so:
+     * their term tables are merged, and each term's postings by paragraph,
+     * into the very same image */
+    bo.threads = 3;
+    essay_build_chunk_bytes(size % 97 + 1);
     rc = essay_index_build(&two, c, &bo, &err);
-    FUZZ_CHECK(rc == ESSAY_OK, "2-thread build failed: %s", err.message);
+    essay_build_chunk_bytes(0);
+    FUZZ_CHECK(rc == ESSAY_OK, "3-thread build failed: %s", err.message);
     size_t len, len2;
     const void *img = essay_index_image(built, &len);
     const void *img2 = essay_index_image(two, &len2);

@@ -530,12 +530,18 @@ static int sort_terms(part *pt)
 
 #define SPILL_BUF (16u << 10)
 
-/* Test hook: spill when the buffers hold more than n bytes (0: default). */
-static _Atomic size_t spill_budget_override;
+/* Test hooks: spill when the buffers hold more than n bytes, cut chunks
+ * of n bytes (0: the defaults). */
+static _Atomic size_t spill_budget_override, chunk_bytes_override;
 
 void essay_build_spill_budget(size_t n)
 {
     atomic_store(&spill_budget_override, n);
+}
+
+void essay_build_chunk_bytes(size_t n)
+{
+    atomic_store(&chunk_bytes_override, n);
 }
 
 static int spill_write(part *pt, const void *p, size_t n, essay_error *err)
@@ -1720,10 +1726,12 @@ static int build_terms(builder *bp, const essay_corpus *corpus, const essay_buil
     if (!b.doclen || essay_tp_count_new(&b.tp) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
     /* chunks */
-    size_t cap = 0;
+    size_t cap = 0, chunk_bytes = atomic_load(&chunk_bytes_override);
+    if (chunk_bytes == 0)
+        chunk_bytes = CHUNK_BYTES;
     for (size_t o = 0; o < b.n_paras;) {
         size_t bytes = 0, e = o;
-        while (e < b.n_paras && (e == o || bytes < CHUNK_BYTES))
+        while (e < b.n_paras && (e == o || bytes < chunk_bytes))
             bytes += corpus->paras[e++].len + 1;
         if (ESSAY_ARRAY_GROW(b.chunks, cap, b.n_chunks + 1) != 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");

@@ -81,6 +81,11 @@ void essay_saver_abort(essay_saver *sv);                     /* frees sv */
  * beyond n bytes instead of its default (0 = default).  Process-wide. */
 void essay_build_spill_budget(size_t n);
 
+/* Test hook: the build cuts the corpus into chunks of about n bytes of
+ * text instead of its default (0 = default), so that small corpora are
+ * shared among threads.  Process-wide. */
+void essay_build_chunk_bytes(size_t n);
+
 /* Release a file mapping (store.c); no-op when not mapped. */
 void essay_index_unmap(essay_index *idx);
 
