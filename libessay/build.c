@@ -741,7 +741,8 @@ static int seal_part(part *pt, essay_error *err)
     return 0;
 }
 
-/* Free a part's terms and postings (the build failed). */
+/* Free a part's terms and postings (the build failed, or they are
+ * written). */
 static void part_release(part *pt)
 {
     for (size_t i = 0; i < pt->n_terms; i++)
@@ -1685,11 +1686,7 @@ static void builder_free(builder *b)
 {
     for (unsigned p = 0; b->parts && p < b->n_parts; p++) {
         part *pt = &b->parts[p];
-        for (size_t i = 0; i < pt->n_terms; i++)
-            essay_free(pt->terms[i].buf);
-        essay_free(pt->terms);
-        essay_free(pt->slots);
-        essay_buf_free(&pt->strs);
+        part_release(pt);
         for (size_t i = 0; i < pt->n_runs; i++)
             essay_free(pt->runs[i].buf);
         essay_free(pt->runs);
