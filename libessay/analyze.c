@@ -166,15 +166,31 @@ static bool part_char(uint32_t cp)
     return u_isalnum((UChar32)cp) || (U_GET_GC_MASK((UChar32)cp) & U_GC_M_MASK);
 }
 
+/* Decode one code point of validated text (essay_analyzer_run checks the
+ * whole input first); `len` only bounds the read. */
 static inline uint32_t decode(const char *s, size_t len, size_t *n)
 {
-    uint32_t cp;
-    *n = essay_utf8_decode((const unsigned char *)s, len, &cp);
-    if (!*n) { /* validated input never gets here */
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned char c = u[0];
+    if (c < 0x80) {
         *n = 1;
-        return 0xFFFD;
+        return c;
     }
-    return cp;
+    if (c < 0xE0 && len >= 2) {
+        *n = 2;
+        return ((uint32_t)(c & 0x1F) << 6) | (u[1] & 0x3F);
+    }
+    if (c < 0xF0 && len >= 3) {
+        *n = 3;
+        return ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    }
+    if (len >= 4) {
+        *n = 4;
+        return ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(u[1] & 0x3F) << 12) |
+               ((uint32_t)(u[2] & 0x3F) << 6) | (u[3] & 0x3F);
+    }
+    *n = 1; /* validated input never gets here */
+    return 0xFFFD;
 }
 
 /* Largest prefix of s[0..len) ending on a character boundary, <= max. */
@@ -356,53 +372,68 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
 
 /* Han characters of [s, e): unigrams at character positions, bigrams of
  * adjacent characters (also across ICU words), and the dictionary word
- * itself when `word` and it has 2+ characters. */
+ * itself when `word` and it has 2+ characters.  Characters are decoded and
+ * folded once, in stretches of HAN_BATCH (a dictionary word fits in one). */
+#define HAN_BATCH 64
 static int emit_han(essay_analyzer *a, size_t s, size_t e, bool word)
 {
+    struct { uint32_t f, cs, ce; } hc[HAN_BATCH];
     char term[ESSAY_MAX_TOKEN_BYTES + 8];
     size_t term_len = 0, n_chars = 0;
-    if (word) {
-        for (size_t i = s; i < e;) {
+    const size_t s0 = s;
+    while (s < e) {
+        size_t n = 0, i = s;
+        while (i < e && n < HAN_BATCH) {
             size_t k;
             uint32_t cp = decode(a->text + i, e - i, &k);
+            if (essay_cp_is_han(cp)) {
+                hc[n].f = essay_fold_han(a, cp);
+                hc[n].cs = (uint32_t)(i - s);
+                hc[n].ce = (uint32_t)(i - s + k);
+                n++;
+            }
             i += k;
-            if (!essay_cp_is_han(cp))
-                continue;
-            n_chars++;
-            if (term_len + 4 <= ESSAY_MAX_TOKEN_BYTES)
-                term_len += essay_utf8_encode(essay_fold_han(a, cp), term + term_len);
         }
-    }
-    bool first = true;
-    for (size_t i = s; i < e;) {
-        size_t k;
-        uint32_t cp = decode(a->text + i, e - i, &k);
-        size_t cs = i;
-        i += k;
-        if (!essay_cp_is_han(cp))
-            continue;
-        uint32_t f = essay_fold_han(a, cp);
-        char u[8];
-        size_t un = essay_utf8_encode(f, u);
-        if (a->han_have && a->han_end == cs) {
-            char bi[8];
-            size_t bn = essay_utf8_encode(a->han_cp, bi);
-            memcpy(bi + bn, u, un);
-            if (emit(a, ESSAY_TOKEN_HAN_BIGRAM, bi, bn + un, a->han_start, i, a->han_pos))
+        if (word && s == s0) {
+            /* the word's term: its folded characters, up to the token cap */
+            for (size_t j = 0; j < n && term_len + 4 <= ESSAY_MAX_TOKEN_BYTES; j++)
+                term_len += essay_utf8_encode(hc[j].f, term + term_len);
+            n_chars = n;
+            for (size_t r = i; r < e;) { /* longer than a stretch: rare */
+                size_t k;
+                uint32_t cp = decode(a->text + r, e - r, &k);
+                r += k;
+                if (!essay_cp_is_han(cp))
+                    continue;
+                n_chars++;
+                if (term_len + 4 <= ESSAY_MAX_TOKEN_BYTES)
+                    term_len += essay_utf8_encode(essay_fold_han(a, cp), term + term_len);
+            }
+        }
+        for (size_t j = 0; j < n; j++) {
+            size_t cs = s + hc[j].cs, ce = s + hc[j].ce;
+            char u[8];
+            size_t un = essay_utf8_encode(hc[j].f, u);
+            if (a->han_have && a->han_end == cs) {
+                char bi[8];
+                size_t bn = essay_utf8_encode(a->han_cp, bi);
+                memcpy(bi + bn, u, un);
+                if (emit(a, ESSAY_TOKEN_HAN_BIGRAM, bi, bn + un, a->han_start, ce, a->han_pos))
+                    return a->stop;
+            }
+            uint32_t pos = a->next_pos++;
+            if (j == 0 && s == s0 && word && n_chars >= 2 &&
+                emit(a, ESSAY_TOKEN_HAN_WORD, term, term_len, s0, e, pos))
                 return a->stop;
+            if (emit(a, ESSAY_TOKEN_HAN_UNIGRAM, u, un, cs, ce, pos))
+                return a->stop;
+            a->han_have = true;
+            a->han_cp = hc[j].f;
+            a->han_start = cs;
+            a->han_end = ce;
+            a->han_pos = pos;
         }
-        uint32_t pos = a->next_pos++;
-        if (first && word && n_chars >= 2 &&
-            emit(a, ESSAY_TOKEN_HAN_WORD, term, term_len, s, e, pos))
-            return a->stop;
-        first = false;
-        if (emit(a, ESSAY_TOKEN_HAN_UNIGRAM, u, un, cs, i, pos))
-            return a->stop;
-        a->han_have = true;
-        a->han_cp = f;
-        a->han_start = cs;
-        a->han_end = i;
-        a->han_pos = pos;
+        s = i;
     }
     return 0;
 }
@@ -440,11 +471,12 @@ static bool next_part(const char *t, size_t *i, size_t e, size_t *ps, size_t *pe
 static int emit_word(essay_analyzer *a, size_t s, size_t e)
 {
     const char *t = a->text;
-    bool han = false, other = false, alnum = false;
+    bool han = false, other = false, alnum = false, pure = true;
     for (size_t i = s; i < e;) {
         unsigned char c = (unsigned char)t[i];
         if (c < 0x80) {
             alnum |= ascii_alnum(c);
+            pure = false;
             i++;
             continue;
         }
@@ -456,6 +488,7 @@ static int emit_word(essay_analyzer *a, size_t s, size_t e)
             alnum = true;
             continue;
         }
+        pure = false;
         if (!part_char(cp))
             continue;
         alnum = true;
@@ -469,13 +502,6 @@ static int emit_word(essay_analyzer *a, size_t s, size_t e)
     if (!alnum)
         return 0;   /* symbols, emoji, lone punctuation: not indexed */
     if (han) {
-        bool pure = true;
-        for (size_t i = s; i < e && pure;) {
-            size_t k;
-            uint32_t cp = decode(t + i, e - i, &k);
-            i += k;
-            pure = essay_cp_is_han(cp);
-        }
         if (!pure) {
             /* Han with kana, a joiner or a mark in one word (Japanese, or
              * decorated text): its Han characters first, so Chinese
@@ -526,11 +552,21 @@ static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
             i++;
             continue;
         }
+        /* plain: letters and digits only (no '@', '_' or inner punctuation),
+         * so the word is one part and emit_word's scans can be skipped */
+        bool plain = c != C_EX && t[i] != '@';
         size_t start = i++;
         unsigned last = c;
         while (i < e) {
             c = ascii_class[t[i]];
-            if (c == C_AL || c == C_NU || c == C_EX) {
+            if (c == C_AL || c == C_NU) {
+                plain &= t[i] != '@';
+                last = c;
+                i++;
+                continue;
+            }
+            if (c == C_EX) {
+                plain = false;
                 last = c;
                 i++;
                 continue;
@@ -538,6 +574,7 @@ static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
             if ((c == C_MNL || c == C_MN) && i + 1 < e) {
                 unsigned n = ascii_class[t[i + 1]];
                 if ((last == C_AL && c == C_MNL && n == C_AL) || (last == C_NU && n == C_NU)) {
+                    plain = false;
                     last = n;
                     i += 2;
                     continue;
@@ -545,7 +582,7 @@ static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
             }
             break;
         }
-        if (emit_word(a, start, i))
+        if (plain ? emit_part(a, true, start, i, a->next_pos++) : emit_word(a, start, i))
             return a->stop;
     }
     return 0;

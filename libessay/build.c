@@ -39,6 +39,7 @@
 #define TFN_TAB 32u
 #define PF_FAR 8u
 #define PF_NEAR 4u
+#define PF_STR 2u
 
 /* ---- per-paragraph analysis -------------------------------------------- */
 
@@ -86,6 +87,34 @@ typedef struct worker_ctx {
     size_t cap_gterm, cap_var;
 } worker_ctx;
 
+/* Equality of two short byte strings (terms are mostly under 16 bytes):
+ * overlapping word loads instead of a call to memcmp. */
+static inline bool same_bytes(const char *x, const char *y, size_t n)
+{
+    if (n >= 8) {
+        if (n > 16)
+            return memcmp(x, y, n) == 0;
+        uint64_t a, b, c, d;
+        memcpy(&a, x, 8);
+        memcpy(&b, y, 8);
+        memcpy(&c, x + n - 8, 8);
+        memcpy(&d, y + n - 8, 8);
+        return a == b && c == d;
+    }
+    if (n >= 4) {
+        uint32_t a, b, c, d;
+        memcpy(&a, x, 4);
+        memcpy(&b, y, 4);
+        memcpy(&c, x + n - 4, 4);
+        memcpy(&d, y + n - 4, 4);
+        return a == b && c == d;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return false;
+    return true;
+}
+
 static char kind_byte(unsigned flags)
 {
     switch (flags & ESSAY_TOKEN_KIND_MASK) {
@@ -102,12 +131,14 @@ static char kind_byte(unsigned flags)
 static int collect_tok(void *payload, const essay_token *t)
 {
     worker_ctx *w = payload;
-    if (ESSAY_ARRAY_GROW(w->toks, w->cap_toks, w->n_toks + 1) != 0)
+    if (w->n_toks >= w->cap_toks && ESSAY_ARRAY_GROW(w->toks, w->cap_toks, w->n_toks + 1) != 0)
         return ESSAY_ENOMEM;
     size_t off = w->arena.len;
-    if (essay_buf_putc(&w->arena, kind_byte(t->flags)) != 0 ||
-        essay_buf_put(&w->arena, t->term, t->term_len) != 0)
+    if (w->arena.cap - off <= t->term_len + 1 && essay_buf_grow(&w->arena, t->term_len + 1) != 0)
         return ESSAY_ENOMEM;
+    w->arena.data[off] = kind_byte(t->flags);
+    memcpy(w->arena.data + off + 1, t->term, t->term_len);
+    w->arena.len = off + 1 + t->term_len;
     if ((t->flags & ESSAY_TOKEN_KIND_MASK) == ESSAY_TOKEN_EXACT &&
         (w->n_toks == 0 || w->arena.data[w->toks[w->n_toks - 1].off] != EF_KIND_STEM ||
          w->toks[w->n_toks - 1].pos != t->position))
@@ -165,7 +196,7 @@ static int group_para(worker_ctx *w)
             }
             const tgroup *gr = &w->groups[v - 1];
             if (gr->hash == t->hash && gr->len == t->len &&
-                memcmp(w->arena.data + gr->off, w->arena.data + t->off, t->len) == 0) {
+                same_bytes(w->arena.data + gr->off, w->arena.data + t->off, t->len)) {
                 g = v - 1;
                 break;
             }
@@ -221,6 +252,24 @@ typedef struct spill_run {
     uint32_t idx, len;      /* the next record's term and length */
 } spill_run;
 
+/* Postings buffers up to POOL_MAX bytes come from a per-part pool:
+ * power-of-two size classes carved from POOL_BLOCK blocks, a free list per
+ * class; bigger ones from malloc.  A term's buffer grows often and a
+ * spill empties every buffer at once: the pool makes growth a list pop and
+ * emptying one reset (the blocks are kept for the next period), where
+ * malloc would free and refault hundreds of thousands of small buffers. */
+#define POOL_MIN_SHIFT 4u
+#define POOL_MAX_SHIFT 16u
+#define POOL_MAX (1u << POOL_MAX_SHIFT)
+#define POOL_BLOCK (1u << 20)
+
+typedef struct pool {
+    uint8_t **blocks;
+    size_t n_blocks, cap_blocks;
+    size_t cur, used;    /* the block being carved, bytes carved from it */
+    void *free_list[POOL_MAX_SHIFT - POOL_MIN_SHIFT + 1];
+} pool;
+
 struct builder;
 
 typedef struct part {
@@ -237,7 +286,8 @@ typedef struct part {
      * as a run, each term's bytes in term byte order, and emptied.  A
      * term's stream is the concatenation of its pieces in run order (doc
      * deltas continue across runs), so finish merges the runs by term. */
-    size_t held, budget;
+    size_t held, budget;  /* held: bytes carved from the pool + big buffers */
+    pool pool;
     int spill_fd;
     uint64_t spill_len;
     spill_run *runs;
@@ -308,7 +358,7 @@ static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len
     while ((v = pt->slots[h]) != 0) {
         if ((v & 0xFFFFFFFF00000000ull) == hi) {
             const bterm *t = &pt->terms[(uint32_t)v - 1];
-            if (t->str_len == len && memcmp(pt->strs.data + t->str_off, bytes, len) == 0)
+            if (t->str_len == len && same_bytes(pt->strs.data + t->str_off, bytes, len))
                 return (uint32_t)v - 1;
         }
         h = (h + 1) & mask;
@@ -327,6 +377,120 @@ static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len
     return (int64_t)pt->n_terms - 1;
 }
 
+static unsigned pool_class(size_t n)
+{
+    unsigned c = 0;
+    while (((size_t)1 << (c + POOL_MIN_SHIFT)) < n)
+        c++;
+    return c;
+}
+
+/* A buffer of class c (1 << (c + POOL_MIN_SHIFT) bytes), or NULL. */
+static uint8_t *pool_get(part *pt, unsigned c)
+{
+    pool *pl = &pt->pool;
+    void *f = pl->free_list[c];
+    if (f) {
+        memcpy(&pl->free_list[c], f, sizeof(void *));
+        return f;
+    }
+    size_t size = (size_t)1 << (c + POOL_MIN_SHIFT);
+    if (pl->n_blocks == 0 || pl->used + size > POOL_BLOCK) {
+        if (pl->n_blocks > 0)
+            pl->cur++;
+        if (pl->cur >= pl->n_blocks) {
+            if (ESSAY_ARRAY_GROW(pl->blocks, pl->cap_blocks, pl->n_blocks + 1) != 0)
+                return NULL;
+            uint8_t *blk = essay_malloc(POOL_BLOCK);
+            if (!blk)
+                return NULL;
+            pl->blocks[pl->n_blocks++] = blk;
+            pl->cur = pl->n_blocks - 1;
+        }
+        pl->used = 0;
+    }
+    uint8_t *p = pl->blocks[pl->cur] + pl->used;
+    pl->used += size;
+    pt->held += size;
+    return p;
+}
+
+static void pool_put(part *pt, uint8_t *p, size_t cap)
+{
+    unsigned c = pool_class(cap);
+    memcpy(p, &pt->pool.free_list[c], sizeof(void *));
+    pt->pool.free_list[c] = p;
+}
+
+/* Give a term's buffer back (the pool's to its list, a big one to malloc). */
+static void term_buf_drop(part *pt, bterm *t)
+{
+    if (t->buf) {
+        if (t->cap <= POOL_MAX) {
+            pool_put(pt, t->buf, t->cap);
+        } else {
+            essay_free(t->buf);
+            pt->held -= t->cap;
+        }
+    }
+    t->buf = NULL;
+}
+
+/* Every buffer is empty (spilled): start carving the blocks again, or
+ * free them when `release`. */
+static void pool_reset(part *pt, bool release)
+{
+    pool *pl = &pt->pool;
+    if (release) {
+        for (size_t i = 0; i < pl->n_blocks; i++)
+            essay_free(pl->blocks[i]);
+        essay_free(pl->blocks);
+        pl->blocks = NULL;
+        pl->n_blocks = pl->cap_blocks = 0;
+    }
+    pl->cur = pl->used = 0;
+    memset(pl->free_list, 0, sizeof pl->free_list);
+}
+
+/* Make room for `need` bytes in a term's buffer. */
+static int term_reserve(part *pt, bterm *t, size_t need)
+{
+    size_t have = t->buf ? t->cap : 0;
+    /* after a spill, cap holds a hint: what the term needed before */
+    size_t cap = have ? have + have / 2 : t->cap > 16 ? t->cap : 16;
+    if (cap < need)
+        cap = need;
+    if (cap > UINT32_MAX)
+        cap = UINT32_MAX;
+    uint8_t *nb;
+    if (cap <= POOL_MAX) {
+        unsigned c = pool_class(cap);
+        cap = (size_t)1 << (c + POOL_MIN_SHIFT);
+        nb = pool_get(pt, c);
+        if (!nb)
+            return ESSAY_ENOMEM;
+        if (t->buf) {
+            memcpy(nb, t->buf, t->len);
+            pool_put(pt, t->buf, have);
+        }
+    } else if (have > 0 && have <= POOL_MAX) {
+        nb = essay_malloc(cap);
+        if (!nb)
+            return ESSAY_ENOMEM;
+        memcpy(nb, t->buf, t->len);
+        pool_put(pt, t->buf, have);
+        pt->held += cap;
+    } else {
+        nb = essay_realloc(t->buf, cap);
+        if (!nb)
+            return ESSAY_ENOMEM;
+        pt->held += cap - have;
+    }
+    t->buf = nb;
+    t->cap = (uint32_t)cap;
+    return 0;
+}
+
 /* Append one paragraph's occurrences to a term: doc delta, tf, position
  * deltas, and for a stem the variant (provisional number) at each. */
 static int term_append(part *pt, bterm *t, uint32_t doc, const uint32_t *pos,
@@ -335,21 +499,8 @@ static int term_append(part *pt, bterm *t, uint32_t doc, const uint32_t *pos,
     size_t need = (size_t)t->len + 10 + (var ? 10 : 5) * (size_t)tf;
     if (need > UINT32_MAX)
         return ESSAY_ELIMIT;
-    size_t have = t->buf ? t->cap : 0;
-    if (need > have) {
-        /* after a spill, cap holds a hint: what the term needed before */
-        size_t cap = have ? have + have / 2 : t->cap > 16 ? t->cap : 16;
-        if (cap < need)
-            cap = need;
-        if (cap > UINT32_MAX)
-            cap = UINT32_MAX;
-        uint8_t *nb = essay_realloc(t->buf, cap);
-        if (!nb)
-            return ESSAY_ENOMEM;
-        pt->held += cap - have;
-        t->buf = nb;
-        t->cap = (uint32_t)cap;
-    }
+    if (need > (t->buf ? t->cap : 0) && term_reserve(pt, t, need) != 0)
+        return ESSAY_ENOMEM;
     uint8_t *o = t->buf + t->len;
     o += ef_put_varint(o, doc - t->last_doc);
     o += ef_put_varint(o, tf);
@@ -389,6 +540,11 @@ static int invert_para(part *pt, uint32_t doc, essay_error *err)
                 uint64_t v = pt->slots[w->groups[g + PF_NEAR].hash & mask];
                 if (v)
                     __builtin_prefetch(&pt->terms[(uint32_t)v - 1]);
+            }
+            if (g + PF_STR < ng) {
+                uint64_t v = pt->slots[w->groups[g + PF_STR].hash & mask];
+                if (v)
+                    __builtin_prefetch(pt->strs.data + pt->terms[(uint32_t)v - 1].str_off);
             }
         }
         int64_t id = term_get(pt, gr->hash, arena + gr->off, gr->len);
@@ -616,7 +772,8 @@ static int spill(part *pt, essay_error *err)
             rc = essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
             break;
         }
-        essay_free(t->buf);
+        if (t->cap > POOL_MAX)
+            essay_free(t->buf);
         t->buf = NULL;
         /* a hint for the next period: half of what it used in this one
          * (most of a frequent term's reallocations are saved, and a rare
@@ -636,6 +793,7 @@ static int spill(part *pt, essay_error *err)
     r->end = pt->spill_len;
     pt->n_runs++;
     pt->held = 0;
+    pool_reset(pt, false);
 #ifdef __GLIBC__
     malloc_trim(0); /* give the emptied buffers' pages back, not just to the heap */
 #endif
@@ -736,8 +894,11 @@ static int seal_part(part *pt, essay_error *err)
     pt->n_slots = 0;
     if (sort_terms(pt) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-    if (pt->n_runs > 0 && pt->budget)
-        return spill(pt, err);
+    if (pt->n_runs > 0 && pt->budget) {
+        int rc = spill(pt, err);
+        pool_reset(pt, true); /* every buffer is on disk now */
+        return rc;
+    }
     return 0;
 }
 
@@ -746,7 +907,9 @@ static int seal_part(part *pt, essay_error *err)
 static void part_release(part *pt)
 {
     for (size_t i = 0; i < pt->n_terms; i++)
-        essay_free(pt->terms[i].buf);
+        if (pt->terms[i].cap > POOL_MAX)
+            essay_free(pt->terms[i].buf);
+    pool_reset(pt, true);
     essay_free(pt->terms);
     essay_free(pt->slots);
     essay_buf_free(&pt->strs);
@@ -1619,9 +1782,8 @@ static int finish(builder *b, sink *out, essay_error *err)
         }
         for (size_t x = g0; x < g; x++)
             for (uint32_t k = gfirst[x]; k < gfirst[x + 1]; k++) {
-                bterm *t = &b->parts[inst[k] >> 32].terms[(uint32_t)inst[k]];
-                essay_free(t->buf); /* keep the peak down */
-                t->buf = NULL;
+                part *pt = &b->parts[inst[k] >> 32];
+                term_buf_drop(pt, &pt->terms[(uint32_t)inst[k]]); /* keep the peak down */
             }
     }
     sink_end(out, EF_POST);
