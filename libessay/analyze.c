@@ -49,10 +49,13 @@ extern const uint32_t essay_t2s_pages[][256];
 /* Stem cache: distinct words before the cache is reset. */
 #define STEM_SLOTS 16384
 
+/* 12 bytes, so the cache stays small in L2: the stem follows its word in
+ * stem_arena. */
 typedef struct stem_slot {
-    uint64_t hash;
-    uint32_t word_off, word_len; /* into stem_arena; word_len 0 = empty slot */
-    uint32_t stem_off, stem_len;
+    uint32_t hash_hi;            /* high half of the word's hash */
+    uint32_t word_off;           /* into stem_arena */
+    uint16_t word_len;           /* 0 = empty slot */
+    uint16_t stem_len;
 } stem_slot;
 
 struct essay_analyzer {
@@ -298,15 +301,16 @@ static int stem_word(essay_analyzer *a, const char *w, size_t len, const char **
                      size_t *stem_len)
 {
     uint64_t h = essay_hash64(w, len);
+    uint32_t hi = (uint32_t)(h >> 32);
     size_t mask = STEM_SLOTS - 1;
     size_t i = (size_t)h & mask;
     for (;;) {
         stem_slot *s = &a->stems[i];
         if (s->word_len == 0)
             break;
-        if (s->hash == h && s->word_len == len &&
+        if (s->hash_hi == hi && s->word_len == len &&
             memcmp(a->stem_arena.data + s->word_off, w, len) == 0) {
-            *stem = a->stem_arena.data + s->stem_off;
+            *stem = a->stem_arena.data + s->word_off + len;
             *stem_len = s->stem_len;
             return 0;
         }
@@ -316,6 +320,11 @@ static int stem_word(essay_analyzer *a, const char *w, size_t len, const char **
     if (!r)
         return ESSAY_ENOMEM;
     size_t rl = (size_t)sb_stemmer_length(a->stemmer);
+    if (len == 0 || len > UINT16_MAX || rl > UINT16_MAX) {
+        *stem = (const char *)r; /* not cached (never with cut words) */
+        *stem_len = rl;
+        return 0;
+    }
     if (a->n_stems >= STEM_SLOTS * 3 / 4 || a->stem_arena.len > (64u << 20)) {
         /* full: start over (the cache is a speed-up, never a semantic) */
         memset(a->stems, 0, STEM_SLOTS * sizeof(stem_slot));
@@ -327,13 +336,12 @@ static int stem_word(essay_analyzer *a, const char *w, size_t len, const char **
     if (essay_buf_put(&a->stem_arena, w, len) || essay_buf_put(&a->stem_arena, r, rl))
         return ESSAY_ENOMEM;
     stem_slot *s = &a->stems[i];
-    s->hash = h;
+    s->hash_hi = hi;
     s->word_off = (uint32_t)off;
-    s->word_len = (uint32_t)len;
-    s->stem_off = (uint32_t)(off + len);
-    s->stem_len = (uint32_t)rl;
+    s->word_len = (uint16_t)len;
+    s->stem_len = (uint16_t)rl;
     a->n_stems++;
-    *stem = a->stem_arena.data + s->stem_off;
+    *stem = a->stem_arena.data + off + len;
     *stem_len = rl;
     return 0;
 }

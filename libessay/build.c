@@ -37,9 +37,6 @@
 #define CHUNK_BYTES (256u << 10)
 #define MAX_THREADS 64
 #define TFN_TAB 32u
-#define PF_FAR 8u
-#define PF_NEAR 4u
-#define PF_STR 2u
 
 /* ---- per-paragraph analysis -------------------------------------------- */
 
@@ -115,6 +112,19 @@ static inline bool same_bytes(const char *x, const char *y, size_t n)
     return true;
 }
 
+/* The hash of a term (kind byte + bytes) in the build's tables: the
+ * bytes seeded with the kind.  Taken from the analyzer's output rather than
+ * from the copy just stored (a load across the two fresh stores would stall),
+ * so it is not the index file's term hash, which finish computes. */
+static inline uint64_t term_hash(unsigned char kind, const char *bytes, size_t len)
+{
+    uint64_t h = XXH3_64bits_withSeed(bytes, len, kind);
+#if defined(ESSAY_TEST_HASH_BITS) && ESSAY_TEST_HASH_BITS < 64
+    h &= ((uint64_t)1 << ESSAY_TEST_HASH_BITS) - 1;
+#endif
+    return h;
+}
+
 static char kind_byte(unsigned flags)
 {
     switch (flags & ESSAY_TOKEN_KIND_MASK) {
@@ -146,7 +156,7 @@ static int collect_tok(void *payload, const essay_token *t)
     tok_rec *r = &w->toks[w->n_toks++];
     r->off = (uint32_t)off;
     r->len = (uint32_t)(t->term_len + 1);
-    r->hash = essay_hash64(w->arena.data + off, r->len);
+    r->hash = term_hash((unsigned char)w->arena.data[off], t->term, t->term_len);
     r->pos = t->position;
     if (t->position + 1 > w->max_pos)
         w->max_pos = t->position + 1;
@@ -334,7 +344,8 @@ static int table_grow(part *pt)
         return ESSAY_ENOMEM;
     for (size_t i = 0; i < pt->n_terms; i++) {
         const bterm *t = &pt->terms[i];
-        uint64_t hash = essay_hash64(pt->strs.data + t->str_off, t->str_len);
+        const char *str = pt->strs.data + t->str_off;
+        uint64_t hash = term_hash((unsigned char)str[0], str + 1, t->str_len - 1);
         size_t h = (size_t)hash & (n - 1);
         while (s[h])
             h = (h + 1) & (n - 1);
@@ -523,30 +534,28 @@ static int invert_para(part *pt, uint32_t doc, essay_error *err)
     worker_ctx *w = &pt->w;
     const char *arena = w->arena.data;
     /* Pass 1: the term of every group (exact forms get their df).  The
-     * lookups are cache misses (slot, then term record), so the slot of
-     * the group PF_FAR ahead and the record of the one PF_NEAR ahead are
-     * fetched while this one is looked up. */
+     * lookups are chains of cache misses (slot, term record, term bytes):
+     * the whole paragraph's slots are fetched first, then the records
+     * they name, then the bytes, so the misses of each level overlap. */
     size_t ng = w->n_groups;
-    for (size_t g = 0; g < ng && g < PF_FAR; g++)
-        if (pt->n_slots)
-            __builtin_prefetch(&pt->slots[w->groups[g].hash & (pt->n_slots - 1)]);
+    if (pt->n_slots) {
+        size_t mask = pt->n_slots - 1;
+        const uint64_t *slots = pt->slots;
+        for (size_t g = 0; g < ng; g++)
+            __builtin_prefetch(&slots[w->groups[g].hash & mask]);
+        for (size_t g = 0; g < ng; g++) {
+            uint64_t v = slots[w->groups[g].hash & mask];
+            if (v)
+                __builtin_prefetch(&pt->terms[(uint32_t)v - 1]);
+        }
+        for (size_t g = 0; g < ng; g++) {
+            uint64_t v = slots[w->groups[g].hash & mask];
+            if (v)
+                __builtin_prefetch(pt->strs.data + pt->terms[(uint32_t)v - 1].str_off);
+        }
+    }
     for (size_t g = 0; g < ng; g++) {
         const tgroup *gr = &w->groups[g];
-        if (pt->n_slots) {
-            size_t mask = pt->n_slots - 1;
-            if (g + PF_FAR < ng)
-                __builtin_prefetch(&pt->slots[w->groups[g + PF_FAR].hash & mask]);
-            if (g + PF_NEAR < ng) {
-                uint64_t v = pt->slots[w->groups[g + PF_NEAR].hash & mask];
-                if (v)
-                    __builtin_prefetch(&pt->terms[(uint32_t)v - 1]);
-            }
-            if (g + PF_STR < ng) {
-                uint64_t v = pt->slots[w->groups[g + PF_STR].hash & mask];
-                if (v)
-                    __builtin_prefetch(pt->strs.data + pt->terms[(uint32_t)v - 1].str_off);
-            }
-        }
         int64_t id = term_get(pt, gr->hash, arena + gr->off, gr->len);
         if (id == -2)
             return essay_fail(err, ESSAY_ELIMIT, "too many distinct terms for one index");
@@ -557,14 +566,14 @@ static int invert_para(part *pt, uint32_t doc, essay_error *err)
             pt->terms[id].df++;
     }
     /* Pass 2: postings, in group order (each append writes at the end of
-     * a term's buffer: fetched PF_NEAR groups ahead). */
+     * a term's buffer: all of them fetched first). */
+    for (size_t g = 0; g < ng; g++) {
+        const bterm *nt = &pt->terms[w->gterm[g]];
+        if (nt->buf)
+            __builtin_prefetch(nt->buf + nt->len, 1);
+    }
     for (size_t g = 0; g < ng; g++) {
         const tgroup *gr = &w->groups[g];
-        if (g + PF_NEAR < ng) {
-            const bterm *nt = &pt->terms[w->gterm[g + PF_NEAR]];
-            if (nt->buf)
-                __builtin_prefetch(nt->buf + nt->len, 1);
-        }
         char kind = arena[gr->off];
         if (kind == EF_KIND_EXACT)
             continue;

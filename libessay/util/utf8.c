@@ -76,8 +76,17 @@ size_t essay_utf8_validate(const char *s, size_t len)
         }
         if (i >= len)
             break;
-        if (p[i] < 0x80) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
             i++;
+            continue;
+        }
+        /* three-byte sequences (CJK) inline: no overlong form (E0 80..9F),
+         * no surrogate (ED A0..BF) */
+        if ((c & 0xF0) == 0xE0 && i + 3 <= len && (p[i + 1] & 0xC0) == 0x80 &&
+            (p[i + 2] & 0xC0) == 0x80 && (c != 0xE0 || p[i + 1] >= 0xA0) &&
+            (c != 0xED || p[i + 1] < 0xA0)) {
+            i += 3;
             continue;
         }
         uint32_t cp;

@@ -459,6 +459,25 @@ static void analyze_empty_and_invalid(void)
     CHECK_INT(essay_tokenize("x", 1, 0x80, collect, NULL, &err), ESSAY_EINVAL);
 }
 
+/* Every three-byte sequence against Unicode's table 3-7 (well-formed
+ * UTF-8): the validator has an inline path for them. */
+static void analyze_utf8_validator_three_bytes(void)
+{
+    size_t bad = 0;
+    for (unsigned b0 = 0xE0; b0 <= 0xEF; b0++)
+        for (unsigned b1 = 0; b1 < 256; b1++)
+            for (unsigned b2 = 0; b2 < 256; b2++) {
+                unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80, hi = b0 == 0xED ? 0x9F : 0xBF;
+                bool ok = b1 >= lo && b1 <= hi && b2 >= 0x80 && b2 <= 0xBF;
+                char buf[5] = { 'a', (char)b0, (char)b1, (char)b2, 'z' };
+                size_t want = ok ? 5 : 1;
+                bad += essay_utf8_validate(buf, 5) != want;
+                /* cut short: never valid */
+                bad += essay_utf8_validate(buf, 3) != 1;
+            }
+    CHECK_INT(bad, 0);
+}
+
 static int stop_at_three(void *payload, const essay_token *t)
 {
     (void)t;
@@ -594,6 +613,7 @@ int main(int argc, char **argv)
     RUN(analyze_latin_inside_chinese);
     RUN(analyze_other_scripts_marks_emoji);
     RUN(analyze_empty_and_invalid);
+    RUN(analyze_utf8_validator_three_bytes);
     RUN(analyze_callback_stops_walk);
     RUN(analyze_long_tokens_are_cut);
     RUN(analyze_one_megabyte_paragraph);
