@@ -46,17 +46,21 @@ extern const uint32_t essay_t2s_pages[][256];
 /* At most this many source bytes of one word are folded; longer words are
  * cut (their offsets still cover the whole word) so memory stays bounded. */
 #define FOLD_SOURCE_MAX (4 * ESSAY_MAX_TOKEN_BYTES)
-/* Stem cache: distinct words before the cache is reset. */
-#define STEM_SLOTS 16384
+/* Word cache: slots (3/4 of them are filled before it is reset). */
+#define WORD_SLOTS 16384
 
-/* 12 bytes, so the cache stays small in L2: the stem follows its word in
- * stem_arena. */
-typedef struct stem_slot {
-    uint32_t hash_hi;            /* high half of the word's hash */
-    uint32_t word_off;           /* into stem_arena */
-    uint16_t word_len;           /* 0 = empty slot */
-    uint16_t stem_len;
-} stem_slot;
+/* The word cache: the source bytes of a Latin word part -> its exact form
+ * (folded, cut) and its stem, which are functions of those bytes alone.  A
+ * hit skips folding and stemming.  12 bytes a slot, so the table stays
+ * small in L2; the source, the exact form and the stem follow each other
+ * in word_arena. */
+typedef struct word_slot {
+    uint32_t hash_hi;            /* high half of the source's hash */
+    uint32_t off;                /* into word_arena */
+    uint16_t src_len;            /* 0 = empty slot */
+    uint8_t exact_len;           /* <= ESSAY_MAX_TOKEN_BYTES */
+    uint8_t stem_len;
+} word_slot;
 
 struct essay_analyzer {
     UBreakIterator *bi;
@@ -64,9 +68,9 @@ struct essay_analyzer {
     struct sb_stemmer *stemmer;
     UChar *u16;                  /* ICU chunk */
     int32_t *map;                /* u16 index -> byte offset, CHUNK_UNITS + 1 */
-    stem_slot *stems;
-    size_t n_stems;
-    essay_buf stem_arena;
+    word_slot *words;
+    size_t n_words;
+    essay_buf word_arena;
     char fold[FOLD_SOURCE_MAX * 18 + 16]; /* NFKC may expand 18x (U+FDFA) */
     UChar f16_in[FOLD_SOURCE_MAX + 8];
     UChar f16_out[FOLD_SOURCE_MAX * 18 + 16];
@@ -296,86 +300,83 @@ static size_t fold_utf8(essay_analyzer *a, const char *s, size_t len, char *out)
     return unify_quotes(out, o);
 }
 
-/* The stem of a folded word, from the cache or libstemmer. */
-static int stem_word(essay_analyzer *a, const char *w, size_t len, const char **stem,
-                     size_t *stem_len)
-{
-    uint64_t h = essay_hash64(w, len);
-    uint32_t hi = (uint32_t)(h >> 32);
-    size_t mask = STEM_SLOTS - 1;
-    size_t i = (size_t)h & mask;
-    for (;;) {
-        stem_slot *s = &a->stems[i];
-        if (s->word_len == 0)
-            break;
-        if (s->hash_hi == hi && s->word_len == len &&
-            memcmp(a->stem_arena.data + s->word_off, w, len) == 0) {
-            *stem = a->stem_arena.data + s->word_off + len;
-            *stem_len = s->stem_len;
-            return 0;
-        }
-        i = (i + 1) & mask;
-    }
-    const sb_symbol *r = sb_stemmer_stem(a->stemmer, (const sb_symbol *)w, (int)len);
-    if (!r)
-        return ESSAY_ENOMEM;
-    size_t rl = (size_t)sb_stemmer_length(a->stemmer);
-    if (len == 0 || len > UINT16_MAX || rl > UINT16_MAX) {
-        *stem = (const char *)r; /* not cached (never with cut words) */
-        *stem_len = rl;
-        return 0;
-    }
-    if (a->n_stems >= STEM_SLOTS * 3 / 4 || a->stem_arena.len > (64u << 20)) {
-        /* full: start over (the cache is a speed-up, never a semantic) */
-        memset(a->stems, 0, STEM_SLOTS * sizeof(stem_slot));
-        a->n_stems = 0;
-        a->stem_arena.len = 0;
-        i = (size_t)h & mask;
-    }
-    size_t off = a->stem_arena.len;
-    if (essay_buf_put(&a->stem_arena, w, len) || essay_buf_put(&a->stem_arena, r, rl))
-        return ESSAY_ENOMEM;
-    stem_slot *s = &a->stems[i];
-    s->hash_hi = hi;
-    s->word_off = (uint32_t)off;
-    s->word_len = (uint16_t)len;
-    s->stem_len = (uint16_t)rl;
-    a->n_stems++;
-    *stem = a->stem_arena.data + off + len;
-    *stem_len = rl;
-    return 0;
-}
-
 /* One part of a Latin (or other-script) word: folded, stemmed when Latin. */
 static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, uint32_t pos)
 {
-    size_t n = fold_utf8(a, a->text + start, end - start, a->fold);
+    if (!latin || a->positions_only) {
+        size_t n = fold_utf8(a, a->text + start, end - start, a->fold);
+        if (n == 0)
+            return 0;
+        /* highlighting: positions and offsets are enough, no stem */
+        return emit(a, latin ? ESSAY_TOKEN_WORD : ESSAY_TOKEN_OTHER, a->fold, n, start, end,
+                    pos);
+    }
+    const char *src = a->text + start;
+    size_t slen = end - start;
+    bool cacheable = slen <= FOLD_SOURCE_MAX;
+    uint64_t h = 0;
+    size_t mask = WORD_SLOTS - 1, i = 0;
+    if (cacheable) {
+        h = essay_hash64(src, slen);
+        uint32_t hi = (uint32_t)(h >> 32);
+        for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+            const word_slot *ws = &a->words[i];
+            if (ws->src_len == 0)
+                break;
+            if (ws->hash_hi == hi && ws->src_len == slen &&
+                memcmp(a->word_arena.data + ws->off, src, slen) == 0) {
+                const char *exact = a->word_arena.data + ws->off + slen;
+                int rc = emit(a, ESSAY_TOKEN_WORD, exact + ws->exact_len, ws->stem_len, start,
+                              end, pos);
+                return rc ? rc : emit(a, ESSAY_TOKEN_EXACT, exact, ws->exact_len, start, end, pos);
+            }
+        }
+    }
+    size_t n = fold_utf8(a, src, slen, a->fold);
     if (n == 0)
         return 0;
-    if (!latin)
-        return emit(a, ESSAY_TOKEN_OTHER, a->fold, n, start, end, pos);
-    if (a->positions_only) /* highlighting: positions and offsets are enough */
-        return emit(a, ESSAY_TOKEN_WORD, a->fold, n, start, end, pos);
     /* Cut before stemming: the stem is then a function of the exact form
      * as indexed, so one exact form never has two stems (the index keeps
      * exact forms as variants of their stem). */
     n = cut_utf8(a->fold, n, ESSAY_MAX_TOKEN_BYTES);
     bool has_letter = false;
-    for (size_t i = 0; i < n && !has_letter; i++)
-        has_letter = !((unsigned char)a->fold[i] >= '0' && (unsigned char)a->fold[i] <= '9');
+    for (size_t k = 0; k < n && !has_letter; k++)
+        has_letter = !((unsigned char)a->fold[k] >= '0' && (unsigned char)a->fold[k] <= '9');
     const char *stem = a->fold;
     size_t stem_len = n;
     if (has_letter) {
-        int rc = stem_word(a, a->fold, n, &stem, &stem_len);
-        if (rc) {
-            a->stop = rc;
-            return rc;
+        const sb_symbol *r = sb_stemmer_stem(a->stemmer, (const sb_symbol *)a->fold, (int)n);
+        if (!r)
+            return a->stop = ESSAY_ENOMEM;
+        stem = (const char *)r;
+        stem_len = (size_t)sb_stemmer_length(a->stemmer);
+    }
+    if (cacheable && stem_len <= UINT8_MAX) {
+        if (a->n_words >= WORD_SLOTS * 3 / 4 || a->word_arena.len > (64u << 20)) {
+            /* full: start over (the cache is a speed-up, never a semantic) */
+            memset(a->words, 0, WORD_SLOTS * sizeof(word_slot));
+            a->n_words = 0;
+            a->word_arena.len = 0;
+            for (i = (size_t)h & mask; a->words[i].src_len; i = (i + 1) & mask)
+                ;
+        }
+        size_t off = a->word_arena.len;
+        if (essay_buf_put(&a->word_arena, src, slen) == 0 &&
+            essay_buf_put(&a->word_arena, a->fold, n) == 0 &&
+            essay_buf_put(&a->word_arena, stem, stem_len) == 0) {
+            word_slot *ws = &a->words[i];
+            ws->hash_hi = (uint32_t)(h >> 32);
+            ws->off = (uint32_t)off;
+            ws->src_len = (uint16_t)slen;
+            ws->exact_len = (uint8_t)n;
+            ws->stem_len = (uint8_t)stem_len;
+            a->n_words++;
+        } else {
+            a->word_arena.len = off; /* out of memory: just not cached */
         }
     }
     int rc = emit(a, ESSAY_TOKEN_WORD, stem, stem_len, start, end, pos);
-    if (!rc)
-        rc = emit(a, ESSAY_TOKEN_EXACT, a->fold, n, start, end, pos);
-    return rc;
+    return rc ? rc : emit(a, ESSAY_TOKEN_EXACT, a->fold, n, start, end, pos);
 }
 
 /* Han characters of [s, e): unigrams at character positions, bigrams of
@@ -817,8 +818,8 @@ int essay_analyzer_new(essay_analyzer **out, essay_error *err)
     a->stemmer = sb_stemmer_new("english", "UTF_8");
     a->u16 = essay_malloc(CHUNK_UNITS * sizeof(UChar));
     a->map = essay_malloc((CHUNK_UNITS + 1) * sizeof(int32_t));
-    a->stems = essay_calloc(STEM_SLOTS, sizeof(stem_slot));
-    if (!a->stemmer || !a->u16 || !a->map || !a->stems) {
+    a->words = essay_calloc(WORD_SLOTS, sizeof(word_slot));
+    if (!a->stemmer || !a->u16 || !a->map || !a->words) {
         essay_analyzer_free(a);
         return essay_fail(err, ESSAY_ENOMEM, "out of memory");
     }
@@ -836,7 +837,7 @@ void essay_analyzer_free(essay_analyzer *a)
         sb_stemmer_delete(a->stemmer);
     essay_free(a->u16);
     essay_free(a->map);
-    essay_free(a->stems);
-    essay_buf_free(&a->stem_arena);
+    essay_free(a->words);
+    essay_buf_free(&a->word_arena);
     essay_free(a);
 }
