@@ -1288,46 +1288,10 @@ static void run_parallel(void *(*fn)(void *), void *jobs, size_t job_size, unsig
     }
 }
 
-/* A batch of postings jobs running while the caller goes on (it prepares
- * the next batch): launched on n threads, a job the caller runs itself
- * when no thread can be had, at the wait. */
-typedef struct flight {
-    pthread_t t[MAX_THREADS];
-    bool started[MAX_THREADS];
-    unsigned n;
-    void *jobs;
-    size_t job_size;
-    void *(*fn)(void *);
-} flight;
-
-static void flight_launch(flight *f, void *(*fn)(void *), void *jobs, size_t job_size,
-                          unsigned n)
-{
-    f->n = n;
-    f->jobs = jobs;
-    f->job_size = job_size;
-    f->fn = fn;
-    for (unsigned i = 0; i < n; i++)
-        f->started[i] = pthread_create(&f->t[i], NULL, fn, (char *)jobs + i * job_size) == 0;
-}
-
-static void flight_wait(flight *f)
-{
-    for (unsigned i = 0; i < f->n; i++) {
-        if (f->started[i])
-            pthread_join(f->t[i], NULL);
-        else
-            f->fn((char *)f->jobs + i * f->job_size);
-    }
-    f->n = 0;
-}
-
 /* Text is coded in batches of about FINISH_BATCH bytes, each cut among the
  * threads and written in order, so memory stays bounded. */
 #define FINISH_BATCH (2u << 20)
 #define FINISH_TERMS 8192u
-/* Postings batches: two are held at once (one encoding, one gathered). */
-#define POST_BATCH (1u << 20)
 
 typedef struct text_job {
     const builder *b;
@@ -1481,26 +1445,18 @@ static int finish(builder *b, sink *out, essay_error *err)
     uint32_t *gfirst = NULL, *nvar = NULL;
     unsigned nj = b->n_parts ? b->n_parts : 1;
     text_job tj[MAX_THREADS];
-    /* postings: two batch slots, one encoding while the next is gathered */
-    post_job pj[2][MAX_THREADS];
+    post_job pj[MAX_THREADS];
     memset(tj, 0, sizeof tj);
     memset(pj, 0, sizeof pj);
     for (unsigned k = 0; k < MAX_THREADS; k++) {
-        tj[k].b = b;
-        tj[k].out = (essay_buf)ESSAY_BUF_INIT;
-        for (unsigned s = 0; s < 2; s++) {
-            pj[s][k].b = b;
-            pj[s][k].out = pj[s][k].sc.docs = pj[s][k].sc.pos = (essay_buf)ESSAY_BUF_INIT;
-        }
+        tj[k].b = pj[k].b = b;
+        tj[k].out = pj[k].out = (essay_buf)ESSAY_BUF_INIT;
+        pj[k].sc.docs = pj[k].sc.pos = (essay_buf)ESSAY_BUF_INIT;
     }
-    post_term *pts[2] = { NULL, NULL };
-    psrc *psv[2] = { NULL, NULL };
-    size_t cap_pts[2] = { 0, 0 }, cap_psv[2] = { 0, 0 };
-    essay_buf gath[2] = { ESSAY_BUF_INIT, ESSAY_BUF_INIT };
-    flight fl;
-    int fl_slot = -1;          /* the batch slot in flight, -1: none */
-    size_t fl_g0 = 0, fl_g1 = 0;
-    fl.n = 0;
+    post_term *pts = NULL;
+    psrc *psv = NULL;
+    size_t cap_pts = 0, cap_psv = 0;
+    essay_buf gath = ESSAY_BUF_INIT;
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
@@ -1724,23 +1680,21 @@ static int finish(builder *b, sink *out, essay_error *err)
                 goto oom;
 
     /* POST, term by term in byte order, each merged from its parts, a
-     * batch at a time: while the threads encode one batch, this thread
-     * gathers the next (reading the spill runs), then writes the first;
-     * TERM, TSTR and HASH after it */
+     * batch at a time; TERM, TSTR and HASH after it */
     sink_begin(out);
     uint64_t post_len = 0;
     unsigned n_batches = 0;
     (void)n_batches;
-    for (size_t g = 0, sl = 0; g < b->n_terms || fl_slot >= 0; sl ^= 1) {
+    for (size_t g = 0; g < b->n_terms;) {
         size_t g0 = g, npt = 0, nps = 0;
         uint64_t batch = 0;
-        gath[sl].len = 0;
-        for (; g < b->n_terms && batch < POST_BATCH && npt < FINISH_TERMS; g++) {
+        gath.len = 0;
+        for (; g < b->n_terms && batch < FINISH_BATCH && npt < FINISH_TERMS; g++) {
             ef_term *r = &recs[g];
             uint32_t df = 0;
-            if (ESSAY_ARRAY_GROW(pts[sl], cap_pts[sl], npt + 1) != 0)
+            if (ESSAY_ARRAY_GROW(pts, cap_pts, npt + 1) != 0)
                 goto oom;
-            post_term *q = &pts[sl][npt];
+            post_term *q = &pts[npt];
             q->g = (uint32_t)g;
             q->src = (uint32_t)nps;
             q->n_src = 0;
@@ -1765,20 +1719,20 @@ static int finish(builder *b, sink *out, essay_error *err)
                 df += t->df;
                 if (r->kind == EF_KIND_EXACT)
                     continue;
-                if (ESSAY_ARRAY_GROW(psv[sl], cap_psv[sl], nps + 1) != 0)
+                if (ESSAY_ARRAY_GROW(psv, cap_psv, nps + 1) != 0)
                     goto oom;
-                psrc *ps = &psv[sl][nps++];
+                psrc *ps = &psv[nps++];
                 q->n_src++;
                 ps->p = t->buf; /* NULL when all of it was spilled */
                 ps->end = t->buf ? t->buf + t->len : t->buf;
                 ps->goff = SIZE_MAX;
                 if (pt->n_runs > 0) {
                     /* pointers into gath are set once the batch is read */
-                    ps->goff = gath[sl].len;
-                    rc = gather(pt, id, &gath[sl], err);
+                    ps->goff = gath.len;
+                    rc = gather(pt, id, &gath, err);
                     if (rc != 0)
                         goto done;
-                    ps->glen = gath[sl].len - ps->goff;
+                    ps->glen = gath.len - ps->goff;
                 }
                 batch += ps->goff == SIZE_MAX ? t->len : ps->glen;
                 ps->remap = pt->remap + pt->roff[id];
@@ -1797,62 +1751,49 @@ static int finish(builder *b, sink *out, essay_error *err)
             npt++;
         }
         for (size_t k = 0; k < nps; k++)
-            if (psv[sl][k].goff != SIZE_MAX) {
-                psv[sl][k].p = (const uint8_t *)gath[sl].data + psv[sl][k].goff;
-                psv[sl][k].end = psv[sl][k].p + psv[sl][k].glen;
+            if (psv[k].goff != SIZE_MAX) {
+                psv[k].p = (const uint8_t *)gath.data + psv[k].goff;
+                psv[k].end = psv[k].p + psv[k].glen;
             }
         /* cut the batch into nj shares of about equal source bytes */
         uint64_t share = batch / nj + 1;
         size_t at = 0;
         for (unsigned k = 0; k < nj; k++) {
             uint64_t acc = 0;
-            post_job *j = &pj[sl][k];
-            j->terms = pts[sl];
-            j->src = psv[sl];
-            j->from = at;
+            pj[k].terms = pts;
+            pj[k].src = psv;
+            pj[k].from = at;
             while (at < npt && (acc < share || k + 1 == nj)) {
-                const post_term *q = &pts[sl][at++];
+                const post_term *q = &pts[at++];
                 for (uint32_t x = q->src; x < q->src + q->n_src; x++)
-                    acc += (uint64_t)(psv[sl][x].end - psv[sl][x].p);
+                    acc += (uint64_t)(psv[x].end - psv[x].p);
             }
-            j->to = at;
+            pj[k].to = at;
         }
-
-        /* the batch before: wait for it, write it, drop its buffers */
-        if (fl_slot >= 0) {
-            post_job *fj = pj[fl_slot];
-            flight_wait(&fl);
-            fl_slot = -1;
+        run_parallel(post_job_run, pj, sizeof(post_job), nj);
 #ifdef __GLIBC__
-            /* encoding leaves freed chunks in the threads' heaps: give
-             * their pages back now and then, so the peak stays down */
-            if (++n_batches % 4 == 0)
-                malloc_trim(0);
+        /* encoding leaves freed chunks in the threads' heaps: give their
+         * pages back now and then, so the peak stays down */
+        if (++n_batches % 4 == 0)
+            malloc_trim(0);
 #endif
-            for (unsigned k = 0; k < nj; k++) {
-                if (fj[k].rc != 0) {
-                    rc = fj[k].rc;
-                    goto fail;
-                }
-                for (size_t x = fj[k].from; x < fj[k].to; x++) {
-                    recs[fj[k].terms[x].g].post_off = post_len;
-                    recs[fj[k].terms[x].g].post_len = fj[k].terms[x].len;
-                    post_len += fj[k].terms[x].len;
-                }
-                sink_put(out, fj[k].out.data, fj[k].out.len);
+        for (unsigned k = 0; k < nj; k++) {
+            if (pj[k].rc != 0) {
+                rc = pj[k].rc;
+                goto fail;
             }
-            for (size_t x = fl_g0; x < fl_g1; x++)
-                for (uint32_t k = gfirst[x]; k < gfirst[x + 1]; k++) {
-                    part *pt = &b->parts[inst[k] >> 32];
-                    term_buf_drop(pt, &pt->terms[(uint32_t)inst[k]]); /* keep the peak down */
-                }
+            for (size_t x = pj[k].from; x < pj[k].to; x++) {
+                recs[pts[x].g].post_off = post_len;
+                recs[pts[x].g].post_len = pts[x].len;
+                post_len += pts[x].len;
+            }
+            sink_put(out, pj[k].out.data, pj[k].out.len);
         }
-        if (g0 < g) {
-            flight_launch(&fl, post_job_run, pj[sl], sizeof(post_job), nj);
-            fl_slot = (int)sl;
-            fl_g0 = g0;
-            fl_g1 = g;
-        }
+        for (size_t x = g0; x < g; x++)
+            for (uint32_t k = gfirst[x]; k < gfirst[x + 1]; k++) {
+                part *pt = &b->parts[inst[k] >> 32];
+                term_buf_drop(pt, &pt->terms[(uint32_t)inst[k]]); /* keep the peak down */
+            }
     }
     sink_end(out, EF_POST);
     /* the parts are done with: TERM, TSTR and HASH come from recs */
@@ -1890,25 +1831,19 @@ fail:
                         : rc == ESSAY_EINVAL ? "internal error: postings"
                                              : "the index exceeds a format limit");
 done:
-    if (fl_slot >= 0)
-        flight_wait(&fl); /* failed while a batch was encoding */
     essay_free(inst);
     essay_free(gfirst);
     essay_free(nvar);
     for (unsigned k = 0; k < MAX_THREADS; k++) {
         essay_buf_free(&tj[k].out);
-        for (unsigned s = 0; s < 2; s++) {
-            essay_buf_free(&pj[s][k].out);
-            essay_buf_free(&pj[s][k].sc.docs);
-            essay_buf_free(&pj[s][k].sc.pos);
-            essay_free(pj[s][k].sc.skips);
-        }
+        essay_buf_free(&pj[k].out);
+        essay_buf_free(&pj[k].sc.docs);
+        essay_buf_free(&pj[k].sc.pos);
+        essay_free(pj[k].sc.skips);
     }
-    for (unsigned s = 0; s < 2; s++) {
-        essay_free(pts[s]);
-        essay_free(psv[s]);
-        essay_buf_free(&gath[s]);
-    }
+    essay_free(pts);
+    essay_free(psv);
+    essay_buf_free(&gath);
     essay_free(recs);
     essay_free(hash);
     essay_free(arts);
