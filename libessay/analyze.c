@@ -324,7 +324,7 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
             if (ws->src_len == 0)
                 break;
             if (ws->hash_hi == hi && ws->src_len == slen &&
-                memcmp(a->word_arena.data + ws->off, src, slen) == 0) {
+                essay_same_bytes(a->word_arena.data + ws->off, src, slen)) {
                 const char *exact = a->word_arena.data + ws->off + slen;
                 int rc = emit(a, ESSAY_TOKEN_WORD, exact + ws->exact_len, ws->stem_len, start,
                               end, pos);
@@ -729,7 +729,7 @@ static int icu_region_positions(essay_analyzer *a, size_t s, size_t e)
 int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned flags,
                        essay_token_cb cb, void *payload, essay_error *err)
 {
-    size_t bad = essay_utf8_validate(text, len);
+    size_t bad = flags & ESSAY_ANALYZE_VALID ? len : essay_utf8_validate(text, len);
     if (bad < len)
         return essay_error_set(err, ESSAY_ESYNTAX, NULL, 0, 0, bad,
                                "invalid UTF-8 at byte %zu", bad);

@@ -21,6 +21,11 @@ typedef struct essay_analyzer essay_analyzer;
  * and WORD terms are folded but not stemmed (no EXACT tokens). */
 #define ESSAY_ANALYZE_POSITIONS 0x200u
 
+/* Internal run flag (build): the text is known to be valid UTF-8 (a
+ * corpus paragraph, validated when it was loaded), so it is not checked
+ * again. */
+#define ESSAY_ANALYZE_VALID 0x400u
+
 int essay_analyzer_new(essay_analyzer **out, essay_error *err);
 void essay_analyzer_free(essay_analyzer *a);
 

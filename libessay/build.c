@@ -84,34 +84,6 @@ typedef struct worker_ctx {
     size_t cap_gterm, cap_var;
 } worker_ctx;
 
-/* Equality of two short byte strings (terms are mostly under 16 bytes):
- * overlapping word loads instead of a call to memcmp. */
-static inline bool same_bytes(const char *x, const char *y, size_t n)
-{
-    if (n >= 8) {
-        if (n > 16)
-            return memcmp(x, y, n) == 0;
-        uint64_t a, b, c, d;
-        memcpy(&a, x, 8);
-        memcpy(&b, y, 8);
-        memcpy(&c, x + n - 8, 8);
-        memcpy(&d, y + n - 8, 8);
-        return a == b && c == d;
-    }
-    if (n >= 4) {
-        uint32_t a, b, c, d;
-        memcpy(&a, x, 4);
-        memcpy(&b, y, 4);
-        memcpy(&c, x + n - 4, 4);
-        memcpy(&d, y + n - 4, 4);
-        return a == b && c == d;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (x[i] != y[i])
-            return false;
-    return true;
-}
-
 /* The hash of a term (kind byte + bytes) in the build's tables: the
  * bytes seeded with the kind.  Taken from the analyzer's output rather than
  * from the copy just stored (a load across the two fresh stores would stall),
@@ -206,7 +178,7 @@ static int group_para(worker_ctx *w)
             }
             const tgroup *gr = &w->groups[v - 1];
             if (gr->hash == t->hash && gr->len == t->len &&
-                same_bytes(w->arena.data + gr->off, w->arena.data + t->off, t->len)) {
+                essay_same_bytes(w->arena.data + gr->off, w->arena.data + t->off, t->len)) {
                 g = v - 1;
                 break;
             }
@@ -302,6 +274,8 @@ typedef struct part {
     uint64_t spill_len;
     spill_run *runs;
     size_t n_runs, cap_runs;
+    uint32_t *spilled;    /* per term: its bytes in the runs so far */
+    size_t cap_spilled;
     /* finish */
     uint32_t *order;  /* term indexes in byte order (the first n_sorted) */
     size_t n_sorted;
@@ -369,7 +343,7 @@ static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len
     while ((v = pt->slots[h]) != 0) {
         if ((v & 0xFFFFFFFF00000000ull) == hi) {
             const bterm *t = &pt->terms[(uint32_t)v - 1];
-            if (t->str_len == len && same_bytes(pt->strs.data + t->str_off, bytes, len))
+            if (t->str_len == len && essay_same_bytes(pt->strs.data + t->str_off, bytes, len))
                 return (uint32_t)v - 1;
         }
         h = (h + 1) & mask;
@@ -628,8 +602,9 @@ static int index_chunk(part *pt, const chunk *ch, essay_error *err)
         w->n_toks = 0;
         w->arena.len = 0;
         w->max_pos = 0;
-        int rc = essay_analyzer_run(w->an, p->text, p->len, ESSAY_TOKENIZE_DOCUMENT,
-                                    collect_tok, w, err);
+        int rc = essay_analyzer_run(w->an, p->text, p->len,
+                                    ESSAY_TOKENIZE_DOCUMENT | ESSAY_ANALYZE_VALID, collect_tok,
+                                    w, err);
         if (rc == ESSAY_ENOMEM)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while analyzing");
         if (rc == ESSAY_EINVAL)
@@ -765,6 +740,14 @@ static int spill(part *pt, essay_error *err)
     }
     if (sort_terms(pt) != 0 || ESSAY_ARRAY_GROW(pt->runs, pt->cap_runs, pt->n_runs + 1) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+    if (pt->n_terms > pt->cap_spilled) {
+        uint32_t *sp = essay_realloc(pt->spilled, pt->n_terms * sizeof(uint32_t));
+        if (!sp)
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+        memset(sp + pt->cap_spilled, 0, (pt->n_terms - pt->cap_spilled) * sizeof(uint32_t));
+        pt->spilled = sp;
+        pt->cap_spilled = pt->n_terms;
+    }
     const uint32_t *ids = pt->order;
     size_t n = pt->n_sorted;
     spill_run *r = &pt->runs[pt->n_runs];
@@ -777,6 +760,11 @@ static int spill(part *pt, essay_error *err)
         if (t->len == 0)
             continue;
         uint32_t head[2] = { ids[k], t->len };
+        if (t->len > UINT32_MAX - pt->spilled[ids[k]]) {
+            rc = essay_fail(err, ESSAY_ELIMIT, "a term's postings exceed 4 GiB");
+            break;
+        }
+        pt->spilled[ids[k]] += t->len;
         if (essay_buf_put(&out, head, sizeof head) != 0 || essay_buf_put(&out, t->buf, t->len) != 0) {
             rc = essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
             break;
@@ -921,7 +909,10 @@ static void part_release(part *pt)
     pool_reset(pt, true);
     essay_free(pt->terms);
     essay_free(pt->slots);
+    essay_free(pt->spilled);
     essay_buf_free(&pt->strs);
+    pt->spilled = NULL;
+    pt->cap_spilled = 0;
     pt->terms = NULL;
     pt->slots = NULL;
     pt->n_terms = pt->cap_terms = pt->n_slots = 0;
@@ -1012,7 +1003,9 @@ typedef struct psrc {
     const uint32_t *remap;  /* stems: provisional -> canonical variant */
     uint32_t left;          /* entries not read yet */
     uint32_t doc;           /* the next entry's doc, while left > 0 */
-    size_t goff, glen;      /* read back from spill runs: where in the batch */
+    size_t goff, glen;      /* read back from spill runs: where in its part's
+                             * gather buffer (goff SIZE_MAX: not spilled) */
+    uint32_t part, id;      /* whose stream */
 } psrc;
 
 static void psrc_next(psrc *s)
@@ -1364,6 +1357,34 @@ static void *post_job_run(void *arg)
     return NULL;
 }
 
+/* Reading a batch's spilled streams back, one job per part: each part's
+ * runs are read front to back, in term order, by one thread. */
+typedef struct gather_job {
+    part *pt;
+    unsigned p;
+    const psrc *src;
+    size_t n_src;
+    essay_buf out;
+    essay_error err;
+    int rc;
+} gather_job;
+
+static void *gather_job_run(void *arg)
+{
+    gather_job *j = arg;
+    j->out.len = 0;
+    j->rc = 0;
+    for (size_t k = 0; k < j->n_src && j->rc == 0; k++) {
+        const psrc *ps = &j->src[k];
+        if (ps->goff == SIZE_MAX || ps->part != j->p)
+            continue;
+        j->rc = gather(j->pt, ps->id, &j->out, &j->err);
+        if (j->rc == 0 && j->out.len != ps->goff + ps->glen)
+            j->rc = essay_fail(&j->err, ESSAY_EINVAL, "internal error: spilled postings");
+    }
+    return NULL;
+}
+
 static int cmp_terms(const part *pa, uint32_t a, const part *pb, uint32_t b)
 {
     const bterm *x = &pa->terms[a], *y = &pb->terms[b];
@@ -1446,17 +1467,20 @@ static int finish(builder *b, sink *out, essay_error *err)
     unsigned nj = b->n_parts ? b->n_parts : 1;
     text_job tj[MAX_THREADS];
     post_job pj[MAX_THREADS];
+    gather_job gj[MAX_THREADS];
     memset(tj, 0, sizeof tj);
     memset(pj, 0, sizeof pj);
+    memset(gj, 0, sizeof gj);
     for (unsigned k = 0; k < MAX_THREADS; k++) {
         tj[k].b = pj[k].b = b;
-        tj[k].out = pj[k].out = (essay_buf)ESSAY_BUF_INIT;
+        tj[k].out = pj[k].out = gj[k].out = (essay_buf)ESSAY_BUF_INIT;
+        gj[k].pt = k < b->n_parts ? &b->parts[k] : NULL;
+        gj[k].p = k;
         pj[k].sc.docs = pj[k].sc.pos = (essay_buf)ESSAY_BUF_INIT;
     }
     post_term *pts = NULL;
     psrc *psv = NULL;
     size_t cap_pts = 0, cap_psv = 0;
-    essay_buf gath = ESSAY_BUF_INIT;
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
@@ -1687,8 +1711,8 @@ static int finish(builder *b, sink *out, essay_error *err)
     (void)n_batches;
     for (size_t g = 0; g < b->n_terms;) {
         size_t g0 = g, npt = 0, nps = 0;
-        uint64_t batch = 0;
-        gath.len = 0;
+        uint64_t batch = 0, gsize[MAX_THREADS] = { 0 };
+        bool spilled = false;
         for (; g < b->n_terms && batch < FINISH_BATCH && npt < FINISH_TERMS; g++) {
             ef_term *r = &recs[g];
             uint32_t df = 0;
@@ -1726,13 +1750,14 @@ static int finish(builder *b, sink *out, essay_error *err)
                 ps->p = t->buf; /* NULL when all of it was spilled */
                 ps->end = t->buf ? t->buf + t->len : t->buf;
                 ps->goff = SIZE_MAX;
+                ps->part = (uint32_t)(inst[k] >> 32);
+                ps->id = id;
                 if (pt->n_runs > 0) {
-                    /* pointers into gath are set once the batch is read */
-                    ps->goff = gath.len;
-                    rc = gather(pt, id, &gath, err);
-                    if (rc != 0)
-                        goto done;
-                    ps->glen = gath.len - ps->goff;
+                    /* read back below; the pointers are set then */
+                    ps->goff = gsize[ps->part];
+                    ps->glen = (size_t)pt->spilled[id] + t->len;
+                    gsize[ps->part] += ps->glen;
+                    spilled = true;
                 }
                 batch += ps->goff == SIZE_MAX ? t->len : ps->glen;
                 ps->remap = pt->remap + pt->roff[id];
@@ -1750,11 +1775,25 @@ static int finish(builder *b, sink *out, essay_error *err)
             r->vbits = q->vbits;
             npt++;
         }
-        for (size_t k = 0; k < nps; k++)
-            if (psv[k].goff != SIZE_MAX) {
-                psv[k].p = (const uint8_t *)gath.data + psv[k].goff;
-                psv[k].end = psv[k].p + psv[k].glen;
+        if (spilled) {
+            for (unsigned p = 0; p < b->n_parts; p++) {
+                gj[p].src = psv;
+                gj[p].n_src = nps;
             }
+            run_parallel(gather_job_run, gj, sizeof(gather_job), b->n_parts);
+            for (unsigned p = 0; p < b->n_parts; p++)
+                if (gj[p].rc != 0) {
+                    rc = gj[p].rc;
+                    if (err)
+                        *err = gj[p].err;
+                    goto done;
+                }
+            for (size_t k = 0; k < nps; k++)
+                if (psv[k].goff != SIZE_MAX) {
+                    psv[k].p = (const uint8_t *)gj[psv[k].part].out.data + psv[k].goff;
+                    psv[k].end = psv[k].p + psv[k].glen;
+                }
+        }
         /* cut the batch into nj shares of about equal source bytes */
         uint64_t share = batch / nj + 1;
         size_t at = 0;
@@ -1837,13 +1876,13 @@ done:
     for (unsigned k = 0; k < MAX_THREADS; k++) {
         essay_buf_free(&tj[k].out);
         essay_buf_free(&pj[k].out);
+        essay_buf_free(&gj[k].out);
         essay_buf_free(&pj[k].sc.docs);
         essay_buf_free(&pj[k].sc.pos);
         essay_free(pj[k].sc.skips);
     }
     essay_free(pts);
     essay_free(psv);
-    essay_buf_free(&gath);
     essay_free(recs);
     essay_free(hash);
     essay_free(arts);

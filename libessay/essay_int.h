@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ESSAY_UNUSED(x) ((void)(x))
 #define ESSAY_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -93,5 +94,38 @@ size_t essay_utf8_validate(const char *s, size_t len);
 
 /* Han (CJK ideograph) code point, as ICU's USCRIPT_HAN would say. */
 bool essay_is_han(uint32_t cp);
+
+/* Unaligned loads, for the comparison below. */
+static inline uint64_t essay_load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t essay_load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Equality of two short byte strings (terms are mostly under 16 bytes):
+ * two overlapping word loads from each instead of a call to memcmp. */
+static inline bool essay_same_bytes(const char *x, const char *y, size_t n)
+{
+    if (n > 16)
+        return memcmp(x, y, n) == 0;
+    if (n >= 8)
+        return essay_load64(x) == essay_load64(y) &&
+               essay_load64(x + n - 8) == essay_load64(y + n - 8);
+    if (n >= 4)
+        return essay_load32(x) == essay_load32(y) &&
+               essay_load32(x + n - 4) == essay_load32(y + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return false;
+    return true;
+}
 
 #endif /* ESSAY_INT_H */
