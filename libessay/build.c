@@ -245,6 +245,24 @@ typedef struct spill_run {
 #define POOL_MAX (1u << POOL_MAX_SHIFT)
 #define POOL_BLOCK (1u << 20)
 
+/* Under AddressSanitizer the parts of the blocks no term owns are poisoned,
+ * so an overrun from one term's buffer into the next is still reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#  define POOL_ASAN 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define POOL_ASAN 1
+#  endif
+#endif
+#ifdef POOL_ASAN
+#  include <sanitizer/asan_interface.h>
+#  define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#  define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#  define POOL_POISON(p, n) ((void)(p), (void)(n))
+#  define POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct pool {
     uint8_t **blocks;
     size_t n_blocks, cap_blocks;
@@ -374,12 +392,13 @@ static unsigned pool_class(size_t n)
 static uint8_t *pool_get(part *pt, unsigned c)
 {
     pool *pl = &pt->pool;
+    size_t size = (size_t)1 << (c + POOL_MIN_SHIFT);
     void *f = pl->free_list[c];
     if (f) {
+        POOL_UNPOISON(f, size);
         memcpy(&pl->free_list[c], f, sizeof(void *));
         return f;
     }
-    size_t size = (size_t)1 << (c + POOL_MIN_SHIFT);
     if (pl->n_blocks == 0 || pl->used + size > POOL_BLOCK) {
         if (pl->n_blocks > 0)
             pl->cur++;
@@ -389,6 +408,7 @@ static uint8_t *pool_get(part *pt, unsigned c)
             uint8_t *blk = essay_malloc(POOL_BLOCK);
             if (!blk)
                 return NULL;
+            POOL_POISON(blk, POOL_BLOCK);
             pl->blocks[pl->n_blocks++] = blk;
             pl->cur = pl->n_blocks - 1;
         }
@@ -397,6 +417,7 @@ static uint8_t *pool_get(part *pt, unsigned c)
     uint8_t *p = pl->blocks[pl->cur] + pl->used;
     pl->used += size;
     pt->held += size;
+    POOL_UNPOISON(p, size);
     return p;
 }
 
@@ -405,6 +426,7 @@ static void pool_put(part *pt, uint8_t *p, size_t cap)
     unsigned c = pool_class(cap);
     memcpy(p, &pt->pool.free_list[c], sizeof(void *));
     pt->pool.free_list[c] = p;
+    POOL_POISON(p, cap);
 }
 
 /* Give a term's buffer back (the pool's to its list, a big one to malloc). */
@@ -426,9 +448,15 @@ static void term_buf_drop(part *pt, bterm *t)
 static void pool_reset(part *pt, bool release)
 {
     pool *pl = &pt->pool;
-    if (release) {
-        for (size_t i = 0; i < pl->n_blocks; i++)
+    for (size_t i = 0; i < pl->n_blocks; i++) {
+        if (release) {
+            POOL_UNPOISON(pl->blocks[i], POOL_BLOCK);
             essay_free(pl->blocks[i]);
+        } else {
+            POOL_POISON(pl->blocks[i], POOL_BLOCK);
+        }
+    }
+    if (release) {
         essay_free(pl->blocks);
         pl->blocks = NULL;
         pl->n_blocks = pl->cap_blocks = 0;
