@@ -773,7 +773,7 @@ int essay_corpus_builder_finish(essay_corpus_builder *b, essay_corpus **out,
                 p->text = c->arena + b->paras[k].text_off;
                 p->len = b->paras[k].len;
                 p->line = b->paras[k].line;
-                p->index = j;
+                p->index = (uint16_t)j; /* j < ESSAY_MAX_PARAGRAPHS */
                 p->ordinal = (uint32_t)k;
                 p->lang = (uint8_t)lang;
             }

@@ -11,11 +11,12 @@ struct essay_paragraph {
     const essay_article *article; /* owning essay */
     const char *text;             /* NUL-terminated, inside the corpus arena */
     uint32_t len;                 /* bytes, <= ESSAY_MAX_PARAGRAPH_BYTES */
-    uint32_t index;               /* within its language, 0 = title */
     uint32_t ordinal;             /* dense over the corpus, load order */
     uint32_t line;                /* 1-based source line of the block, 0 = unknown */
+    uint16_t index;               /* within its language, 0 = title
+                                   * (< ESSAY_MAX_PARAGRAPHS) */
     uint8_t lang;                 /* essay_lang */
-};
+};                                /* 32 bytes: a large corpus has millions */
 
 struct essay_article {
     const char *id;               /* digits, NUL-terminated */
