@@ -50,9 +50,9 @@ if cmake --build "$build" -j "$jobs" --target bench_search bench_build >/dev/nul
     [ -n "$quick" ] || "$bench/bench_search" --queries "$q" "$c100"
     echo
     echo "== bench_build"
-    if [ -n "$quick" ]; then sizes=10M; else sizes=10M,100M; fi
-    "$bench/bench_build" --sizes "$sizes" $with_1g --dir "$build/bench-corpora" \
-        --cache "$build/man-cache"
+    if [ -n "$quick" ]; then sizes=10M; breps=1; else sizes=10M,100M; breps=3; fi
+    "$bench/bench_build" --sizes "$sizes" --reps "$breps" $with_1g \
+        --dir "$build/bench-corpora" --cache "$build/man-cache"
 else
     echo "== bench_search / bench_build: not built (index implementation not in this tree yet)"
 fi
