@@ -1088,7 +1088,11 @@ static int encode_postings(const builder *b, psrc *src, unsigned n_src, uint32_t
             uint32_t tf = 0;
             doc = s->doc;
             ef_get_varint(&s->p, s->end, &tf);
-            if (essay_buf_grow(&docs, 16) != 0 || essay_buf_grow(&pos, (size_t)tf * 10) != 0)
+            /* room for a doc entry and tf positions (grow only rarely: a
+             * call per entry was a tenth of the encoding) */
+            if ((docs.cap - docs.len <= 16 && essay_buf_grow(&docs, 16) != 0) ||
+                (pos.cap - pos.len <= (size_t)tf * 10 &&
+                 essay_buf_grow(&pos, (size_t)tf * 10) != 0))
                 goto done;
             uint8_t *o = (uint8_t *)docs.data + docs.len;
             uint64_t fold = ((uint64_t)(doc - base) << 1) | (tf == 1);
