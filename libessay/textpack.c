@@ -557,9 +557,30 @@ int essay_tp_encode(const essay_tp_model *m, const char *text, size_t len, uint8
     const uint32_t *enc = m->enc;
     uint64_t acc = 0;   /* pending bits, LSB first */
     unsigned n_acc = 0; /* how many: <= 7 between bytes, so a code always fits */
-    size_t pos = 0;
+    size_t pos = 0, i = 0;
     unsigned ctx = 0;
-    for (size_t i = 0; i < len; i++) {
+    /* four codes per store: 7 pending + 4 * ESSAY_TP_MAX_BITS <= 64 */
+    for (; i + 4 <= len; i += 4) {
+        uint32_t e0 = enc[ctx << 8 | s[i]], e1 = enc[(unsigned)s[i] << 8 | s[i + 1]];
+        uint32_t e2 = enc[(unsigned)s[i + 1] << 8 | s[i + 2]];
+        uint32_t e3 = enc[(unsigned)s[i + 2] << 8 | s[i + 3]];
+        if (ESSAY_UNLIKELY(!(e0 & e1 & e2 & e3 & ENC_HAS)))
+            return ESSAY_EINVAL;
+        acc |= (uint64_t)(e0 & 0xFFFF) << n_acc;
+        n_acc += e0 >> 16 & 0xF;
+        acc |= (uint64_t)(e1 & 0xFFFF) << n_acc;
+        n_acc += e1 >> 16 & 0xF;
+        acc |= (uint64_t)(e2 & 0xFFFF) << n_acc;
+        n_acc += e2 >> 16 & 0xF;
+        acc |= (uint64_t)(e3 & 0xFFFF) << n_acc;
+        n_acc += e3 >> 16 & 0xF;
+        ctx = s[i + 3];
+        store64le(out + pos, acc);
+        pos += n_acc >> 3;
+        acc >>= n_acc & ~7u;
+        n_acc &= 7;
+    }
+    for (; i < len; i++) {
         uint32_t e = enc[ctx << 8 | s[i]];
         if (ESSAY_UNLIKELY(!(e & ENC_HAS)))
             return ESSAY_EINVAL;
