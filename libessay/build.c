@@ -119,7 +119,7 @@ static int collect_tok(void *payload, const essay_token *t)
     if (w->arena.cap - off <= t->term_len + 1 && essay_buf_grow(&w->arena, t->term_len + 1) != 0)
         return ESSAY_ENOMEM;
     w->arena.data[off] = kind_byte(t->flags);
-    memcpy(w->arena.data + off + 1, t->term, t->term_len);
+    essay_copy_short(w->arena.data + off + 1, t->term, t->term_len);
     w->arena.len = off + 1 + t->term_len;
     if ((t->flags & ESSAY_TOKEN_KIND_MASK) == ESSAY_TOKEN_EXACT &&
         (w->n_toks == 0 || w->arena.data[w->toks[w->n_toks - 1].off] != EF_KIND_STEM ||

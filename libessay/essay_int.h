@@ -128,4 +128,24 @@ static inline bool essay_same_bytes(const char *x, const char *y, size_t n)
     return true;
 }
 
+/* memcpy of a short, non-overlapping byte string (a term), inline: two
+ * overlapping word stores instead of a call. */
+static inline void essay_copy_short(char *dst, const char *src, size_t n)
+{
+    if (n > 16) {
+        memcpy(dst, src, n);
+    } else if (n >= 8) {
+        uint64_t a = essay_load64(src), b = essay_load64(src + n - 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a = essay_load32(src), b = essay_load32(src + n - 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
 #endif /* ESSAY_INT_H */
