@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *data_dir = "tests/data";
 
@@ -478,6 +479,32 @@ static void analyze_utf8_validator_three_bytes(void)
     CHECK_INT(bad, 0);
 }
 
+/* essay_same_bytes and essay_copy_short (essay_int.h), the build's and the
+ * word cache's inline compare and copy: every length up to 40, at every
+ * alignment, with a difference at every position (and none). */
+static void analyze_short_byte_helpers(void)
+{
+    size_t bad = 0;
+    char x[64], y[64], d[64];
+    for (size_t n = 0; n <= 40; n++)
+        for (size_t al = 0; al < 8; al++) {
+            for (size_t i = 0; i < n; i++)
+                x[al + i] = y[al + i] = (char)('a' + (i * 7 + n) % 26);
+            bad += !essay_same_bytes(x + al, y + al, n);
+            for (size_t i = 0; i < n; i++) {
+                y[al + i] ^= 0x20;
+                bad += essay_same_bytes(x + al, y + al, n);
+                y[al + i] ^= 0x20;
+            }
+            memset(d, '#', sizeof d);
+            essay_copy_short(d + al, x + al, n);
+            bad += memcmp(d + al, x + al, n) != 0;
+            for (size_t i = 0; i < sizeof d; i++)
+                bad += (i < al || i >= al + n) && d[i] != '#'; /* nothing else written */
+        }
+    CHECK_INT(bad, 0);
+}
+
 static int stop_at_three(void *payload, const essay_token *t)
 {
     (void)t;
@@ -614,6 +641,7 @@ int main(int argc, char **argv)
     RUN(analyze_other_scripts_marks_emoji);
     RUN(analyze_empty_and_invalid);
     RUN(analyze_utf8_validator_three_bytes);
+    RUN(analyze_short_byte_helpers);
     RUN(analyze_callback_stops_walk);
     RUN(analyze_long_tokens_are_cut);
     RUN(analyze_one_megabyte_paragraph);
