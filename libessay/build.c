@@ -116,7 +116,7 @@ static int collect_tok(void *payload, const essay_token *t)
     if (w->n_toks >= w->cap_toks && ESSAY_ARRAY_GROW(w->toks, w->cap_toks, w->n_toks + 1) != 0)
         return ESSAY_ENOMEM;
     size_t off = w->arena.len;
-    if (w->arena.cap - off <= t->term_len + 1 && essay_buf_grow(&w->arena, t->term_len + 1) != 0)
+    if (essay_buf_grow(&w->arena, t->term_len + 1) != 0)
         return ESSAY_ENOMEM;
     w->arena.data[off] = kind_byte(t->flags);
     essay_copy_short(w->arena.data + off + 1, t->term, t->term_len);
@@ -1088,11 +1088,7 @@ static int encode_postings(const builder *b, psrc *src, unsigned n_src, uint32_t
             uint32_t tf = 0;
             doc = s->doc;
             ef_get_varint(&s->p, s->end, &tf);
-            /* room for a doc entry and tf positions (grow only rarely: a
-             * call per entry was a tenth of the encoding) */
-            if ((docs.cap - docs.len <= 16 && essay_buf_grow(&docs, 16) != 0) ||
-                (pos.cap - pos.len <= (size_t)tf * 10 &&
-                 essay_buf_grow(&pos, (size_t)tf * 10) != 0))
+            if (essay_buf_grow(&docs, 16) != 0 || essay_buf_grow(&pos, (size_t)tf * 10) != 0)
                 goto done;
             uint8_t *o = (uint8_t *)docs.data + docs.len;
             uint64_t fold = ((uint64_t)(doc - base) << 1) | (tf == 1);

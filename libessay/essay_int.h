@@ -68,8 +68,14 @@ typedef struct essay_buf {
 
 #define ESSAY_BUF_INIT { NULL, 0, 0 }
 
-/* Ensure room for `extra` more bytes.  0 or ESSAY_ENOMEM. */
-int essay_buf_grow(essay_buf *b, size_t extra);
+/* Ensure room for `extra` more bytes (and a spare one for a NUL).  0 or
+ * ESSAY_ENOMEM.  Inline when there is room already: hot loops call it per
+ * entry. */
+int essay_buf_grow_slow(essay_buf *b, size_t extra);
+static inline int essay_buf_grow(essay_buf *b, size_t extra)
+{
+    return b->cap - b->len > extra ? 0 : essay_buf_grow_slow(b, extra);
+}
 int essay_buf_put(essay_buf *b, const void *data, size_t len);
 int essay_buf_putc(essay_buf *b, char c);
 void essay_buf_free(essay_buf *b);

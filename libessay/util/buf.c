@@ -25,7 +25,7 @@ int essay_array_grow(void **arr, size_t *cap, size_t need, size_t elem_size)
     return 0;
 }
 
-int essay_buf_grow(essay_buf *b, size_t extra)
+int essay_buf_grow_slow(essay_buf *b, size_t extra)
 {
     if (extra > SIZE_MAX - b->len - 1)
         return ESSAY_ENOMEM;
