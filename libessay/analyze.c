@@ -47,7 +47,7 @@ extern const uint32_t essay_t2s_pages[][256];
  * cut (their offsets still cover the whole word) so memory stays bounded. */
 #define FOLD_SOURCE_MAX (4 * ESSAY_MAX_TOKEN_BYTES)
 /* Word cache: slots (3/4 of them are filled before it is reset). */
-#define WORD_SLOTS 16384
+#define WORD_SLOTS ESSAY_ANALYZE_REF_SLOTS
 
 /* The word cache: the source bytes of a Latin word part -> its exact form
  * (folded, cut) and its stem, which are functions of those bytes alone.  A
@@ -70,6 +70,7 @@ struct essay_analyzer {
     int32_t *map;                /* u16 index -> byte offset, CHUNK_UNITS + 1 */
     word_slot *words;
     size_t n_words;
+    uint32_t word_gen;           /* changes when the cache is emptied */
     essay_buf word_arena;
     char fold[FOLD_SOURCE_MAX * 18 + 16]; /* NFKC may expand 18x (U+FDFA) */
     UChar f16_in[FOLD_SOURCE_MAX + 8];
@@ -87,6 +88,8 @@ struct essay_analyzer {
     /* the last Han character, for bigrams across ICU words */
     bool han_have;
     bool positions_only;        /* ESSAY_ANALYZE_POSITIONS: no stems, no EXACT */
+    bool word_refs;             /* ESSAY_ANALYZE_WORDREF */
+    unsigned ref;               /* the flags' ref bits of the token being emitted */
     uint32_t han_cp;
     size_t han_start, han_end;
     uint32_t han_pos;
@@ -226,7 +229,7 @@ static int emit(essay_analyzer *a, unsigned kind, const char *term, size_t term_
     t.start = start;
     t.end = end;
     t.position = pos;
-    t.flags = kind | (a->any && pos == a->last_pos ? ESSAY_TOKEN_COLOCATED : 0u);
+    t.flags = kind | (a->any && pos == a->last_pos ? ESSAY_TOKEN_COLOCATED : 0u) | a->ref;
     a->any = true;
     a->last_pos = pos;
     int rc = a->cb(a->payload, &t);
@@ -326,9 +329,14 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
             if (ws->hash_hi == hi && ws->src_len == slen &&
                 essay_same_bytes(a->word_arena.data + ws->off, src, slen)) {
                 const char *exact = a->word_arena.data + ws->off + slen;
+                if (a->word_refs)
+                    a->ref = (unsigned)(i + 1) << ESSAY_ANALYZE_REF_SHIFT;
                 int rc = emit(a, ESSAY_TOKEN_WORD, exact + ws->exact_len, ws->stem_len, start,
                               end, pos);
-                return rc ? rc : emit(a, ESSAY_TOKEN_EXACT, exact, ws->exact_len, start, end, pos);
+                if (rc == 0)
+                    rc = emit(a, ESSAY_TOKEN_EXACT, exact, ws->exact_len, start, end, pos);
+                a->ref = 0;
+                return rc;
             }
         }
     }
@@ -356,6 +364,7 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
             /* full: start over (the cache is a speed-up, never a semantic) */
             memset(a->words, 0, WORD_SLOTS * sizeof(word_slot));
             a->n_words = 0;
+            a->word_gen++;
             a->word_arena.len = 0;
             for (i = (size_t)h & mask; a->words[i].src_len; i = (i + 1) & mask)
                 ;
@@ -371,12 +380,17 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
             ws->exact_len = (uint8_t)n;
             ws->stem_len = (uint8_t)stem_len;
             a->n_words++;
+            if (a->word_refs)
+                a->ref = (unsigned)(i + 1) << ESSAY_ANALYZE_REF_SHIFT;
         } else {
             a->word_arena.len = off; /* out of memory: just not cached */
         }
     }
     int rc = emit(a, ESSAY_TOKEN_WORD, stem, stem_len, start, end, pos);
-    return rc ? rc : emit(a, ESSAY_TOKEN_EXACT, a->fold, n, start, end, pos);
+    if (rc == 0)
+        rc = emit(a, ESSAY_TOKEN_EXACT, a->fold, n, start, end, pos);
+    a->ref = 0;
+    return rc;
 }
 
 /* Han characters of [s, e): unigrams at character positions, bigrams of
@@ -742,6 +756,8 @@ int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned
     a->any = false;
     a->han_have = false;
     a->positions_only = (flags & ESSAY_ANALYZE_POSITIONS) != 0;
+    a->word_refs = (flags & ESSAY_ANALYZE_WORDREF) != 0;
+    a->ref = 0;
 
     const unsigned char *t = (const unsigned char *)text;
     size_t i = 0;
@@ -793,6 +809,11 @@ int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned
     if (rc == ESSAY_ENOMEM)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory");
     return rc;
+}
+
+const uint32_t *essay_analyzer_word_gen(const essay_analyzer *a)
+{
+    return &a->word_gen;
 }
 
 int essay_analyzer_new(essay_analyzer **out, essay_error *err)

@@ -26,6 +26,16 @@ typedef struct essay_analyzer essay_analyzer;
  * again. */
 #define ESSAY_ANALYZE_VALID 0x400u
 
+/* Internal run flag (build): a WORD or EXACT token that comes from the
+ * word cache carries its cache slot + 1 in the bits ESSAY_ANALYZE_REF_SHIFT
+ * and up of its flags (0: not from the cache).  A slot stands for the same
+ * source word, hence the same stem and exact form, for as long as the
+ * cache generation (essay_analyzer_word_gen) is unchanged, so the build can
+ * keep the term ids of each slot and skip hashing and looking up the term. */
+#define ESSAY_ANALYZE_WORDREF 0x800u
+#define ESSAY_ANALYZE_REF_SHIFT 16u
+#define ESSAY_ANALYZE_REF_SLOTS 16384u /* slots are below this */
+
 int essay_analyzer_new(essay_analyzer **out, essay_error *err);
 void essay_analyzer_free(essay_analyzer *a);
 
@@ -34,6 +44,11 @@ void essay_analyzer_free(essay_analyzer *a);
  * value.  Positions start at 0 for each call. */
 int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned flags,
                        essay_token_cb cb, void *payload, essay_error *err);
+
+/* The word cache's generation: it changes whenever the cache is emptied
+ * (the slots then stand for other words).  The pointer stays valid for the
+ * analyzer's life. */
+const uint32_t *essay_analyzer_word_gen(const essay_analyzer *a);
 
 /* The analyzer's Han folding of one code point: NFKC casefold for
  * compatibility ideographs, then traditional -> simplified. */

@@ -41,26 +41,53 @@
 /* ---- per-paragraph analysis -------------------------------------------- */
 
 typedef struct tok_rec {
-    uint64_t hash;
-    uint32_t off;  /* into the worker's term arena: kind byte + term */
+    uint64_t hash;  /* unresolved: the term's hash */
+    uint64_t key;   /* unresolved: the id cache entry to fill (fill) */
+    uint32_t id;    /* term index in the part, TOK_UNRESOLVED until known */
+    uint32_t off;   /* unresolved: kind byte + term in the worker's arena */
     uint32_t len;
     uint32_t pos;
+    uint8_t kind;   /* EF_KIND_* */
+    uint8_t fill;   /* FILL_* */
 } tok_rec;
+
+#define TOK_UNRESOLVED UINT32_MAX
+#define TOK_PAIR (UINT32_MAX - 1) /* a Han pair not looked up yet */
 
 /* Every English word token ('S', its stem) is followed by its exact form
  * ('X') at the same position.  The exact forms get no postings of their
  * own: each stem position records which of the stem's forms stood there
- * (format.h), which saves a third of all postings. */
+ * (format.h), which saves a third of all postings.
+ *
+ * Most tokens never reach the term table: three id caches name their term
+ * first.  A word from the analyzer's word cache carries its slot
+ * (ESSAY_ANALYZE_WORDREF), which keeps the ids of its stem and exact form
+ * for the cache's generation; a Han character is its code point, a Han
+ * pair the two.  Only the rest is hashed and looked up, a paragraph's
+ * lookups together, and their ids then go into the caches. */
+enum { FILL_NONE, FILL_STEM, FILL_EXACT, FILL_UNI, FILL_BI };
+
+typedef struct word_ids {
+    uint32_t gen;     /* the analyzer cache's generation they belong to */
+    uint32_t id[2];   /* stem, exact form: term index + 1, 0 unknown */
+} word_ids;
+
+#define HAN_CPS 0x110000u
+
+typedef struct bi_slot {
+    uint64_t key;       /* the two code points, bit 63 set; 0: empty */
+    uint32_t id;
+} bi_slot;
 
 typedef struct chunk {
     size_t first, end;  /* paragraph ordinals */
 } chunk;
 
 typedef struct tgroup {
-    uint64_t hash;
-    uint32_t off, len;  /* term bytes in the worker arena */
+    uint32_t id;        /* term index in the part */
     uint32_t count;     /* tokens, then the fill cursor */
     uint32_t start;     /* first slot in the positions array */
+    uint8_t kind;
 } tgroup;
 
 typedef struct worker_ctx {
@@ -68,6 +95,8 @@ typedef struct worker_ctx {
     essay_tp_model *tp;    /* byte-pair counts of the text it analyzed */
     tok_rec *toks;
     size_t n_toks, cap_toks;
+    uint32_t *pairs, *lookups; /* tokens to find in the pair table, by bytes */
+    size_t n_pairs, n_lookups;
     essay_buf arena;
     uint32_t max_pos;
     uint32_t *map;         /* per-paragraph term map: group + 1 */
@@ -79,9 +108,14 @@ typedef struct worker_ctx {
     uint32_t *pos;         /* positions, grouped */
     uint32_t *twin;        /* per 'S' position: the group of its 'X' form */
     size_t cap_pos, cap_twin;
-    uint32_t *gterm;       /* term of each group */
     uint32_t *var;         /* variants of one stem's positions */
-    size_t cap_gterm, cap_var;
+    size_t cap_var;
+    /* id caches */
+    const uint32_t *gen;   /* the analyzer's word cache generation */
+    word_ids *words;       /* ESSAY_ANALYZE_REF_SLOTS */
+    uint32_t *uni;         /* folded Han code point -> term index + 1 */
+    struct bi_slot *bi;    /* Han pair -> term index */
+    size_t n_bi, cap_bi;
 } worker_ctx;
 
 /* The hash of a term (kind byte + bytes) in the build's tables: the
@@ -110,35 +144,167 @@ static char kind_byte(unsigned flags)
     }
 }
 
-static int collect_tok(void *payload, const essay_token *t)
+/* The code point of a 3- or 4-byte UTF-8 sequence at s[0..len) (every Han
+ * character is one), its length; 0 for anything else. */
+static inline size_t han_cp(const unsigned char *s, size_t len, uint32_t *cp)
 {
-    worker_ctx *w = payload;
-    if (w->n_toks >= w->cap_toks && ESSAY_ARRAY_GROW(w->toks, w->cap_toks, w->n_toks + 1) != 0)
-        return ESSAY_ENOMEM;
-    size_t off = w->arena.len;
-    if (essay_buf_grow(&w->arena, t->term_len + 1) != 0)
-        return ESSAY_ENOMEM;
-    w->arena.data[off] = kind_byte(t->flags);
-    essay_copy_short(w->arena.data + off + 1, t->term, t->term_len);
-    w->arena.len = off + 1 + t->term_len;
-    if ((t->flags & ESSAY_TOKEN_KIND_MASK) == ESSAY_TOKEN_EXACT &&
-        (w->n_toks == 0 || w->arena.data[w->toks[w->n_toks - 1].off] != EF_KIND_STEM ||
-         w->toks[w->n_toks - 1].pos != t->position))
-        return ESSAY_EINVAL; /* the analyzer's contract: an exact form follows its word */
-    tok_rec *r = &w->toks[w->n_toks++];
-    r->off = (uint32_t)off;
-    r->len = (uint32_t)(t->term_len + 1);
-    r->hash = term_hash((unsigned char)w->arena.data[off], t->term, t->term_len);
-    r->pos = t->position;
-    if (t->position + 1 > w->max_pos)
-        w->max_pos = t->position + 1;
+    if (len >= 3 && (s[0] & 0xF0) == 0xE0) {
+        *cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        return 3;
+    }
+    if (len >= 4 && (s[0] & 0xF8) == 0xF0) {
+        *cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+              (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+        return *cp < HAN_CPS ? 4 : 0;
+    }
     return 0;
 }
 
-/* Group one paragraph's tokens by term with a small hash map (tokens come
- * in position order, so each group's positions come out sorted): group g
- * has positions pos[start, start + count), and for a stem ('S') twin[] at
- * the same slots holds the group of the exact form at each position. */
+static inline size_t bi_hash(uint64_t key, size_t mask)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+/* The term index of a Han pair, or TOK_UNRESOLVED. */
+static inline uint32_t bi_get(const worker_ctx *w, uint64_t key)
+{
+    if (w->cap_bi == 0)
+        return TOK_UNRESOLVED;
+    size_t mask = w->cap_bi - 1;
+    for (size_t h = bi_hash(key, mask);; h = (h + 1) & mask) {
+        const bi_slot *b = &w->bi[h];
+        if (b->key == key)
+            return b->id;
+        if (b->key == 0)
+            return TOK_UNRESOLVED;
+    }
+}
+
+static int bi_put(worker_ctx *w, uint64_t key, uint32_t id)
+{
+    if ((w->n_bi + 1) * 2 > w->cap_bi) {
+        size_t n = w->cap_bi ? w->cap_bi * 2 : 4096;
+        bi_slot *t = essay_calloc(n, sizeof(bi_slot));
+        if (!t)
+            return ESSAY_ENOMEM;
+        for (size_t i = 0; i < w->cap_bi; i++) {
+            if (w->bi[i].key == 0)
+                continue;
+            size_t h = bi_hash(w->bi[i].key, n - 1);
+            while (t[h].key)
+                h = (h + 1) & (n - 1);
+            t[h] = w->bi[i];
+        }
+        essay_free(w->bi);
+        w->bi = t;
+        w->cap_bi = n;
+    }
+    size_t mask = w->cap_bi - 1, h = bi_hash(key, mask);
+    while (w->bi[h].key != 0 && w->bi[h].key != key)
+        h = (h + 1) & mask;
+    if (w->bi[h].key == 0) {
+        w->bi[h].key = key;
+        w->bi[h].id = id;
+        w->n_bi++;
+    }
+    return 0;
+}
+
+/* Copy a token's term (kind byte first) into the arena and hash it: it is
+ * looked up in the term table. */
+static int tok_bytes(worker_ctx *w, tok_rec *r, const char *term, size_t len)
+{
+    size_t off = w->arena.len;
+    if (essay_buf_grow(&w->arena, len + 1) != 0)
+        return ESSAY_ENOMEM;
+    w->arena.data[off] = (char)r->kind;
+    essay_copy_short(w->arena.data + off + 1, term, len);
+    w->arena.len = off + 1 + len;
+    r->id = TOK_UNRESOLVED;
+    r->off = (uint32_t)off;
+    r->len = (uint32_t)(len + 1);
+    r->hash = term_hash(r->kind, term, len);
+    w->lookups[w->n_lookups++] = (uint32_t)(r - w->toks);
+    return 0;
+}
+
+static int collect_tok(void *payload, const essay_token *t)
+{
+    worker_ctx *w = payload;
+    if (w->n_toks >= w->cap_toks) {
+        size_t cap = w->cap_toks;
+        if (ESSAY_ARRAY_GROW(w->toks, w->cap_toks, w->n_toks + 1) != 0)
+            return ESSAY_ENOMEM;
+        uint32_t *a = essay_realloc(w->pairs, w->cap_toks * sizeof(uint32_t));
+        if (a)
+            w->pairs = a;
+        uint32_t *b = a ? essay_realloc(w->lookups, w->cap_toks * sizeof(uint32_t)) : NULL;
+        if (b)
+            w->lookups = b;
+        if (!b) {
+            w->cap_toks = cap; /* toks may be bigger: the lists are not */
+            return ESSAY_ENOMEM;
+        }
+    }
+    unsigned k = t->flags & ESSAY_TOKEN_KIND_MASK;
+    if (k == ESSAY_TOKEN_EXACT &&
+        (w->n_toks == 0 || w->toks[w->n_toks - 1].kind != EF_KIND_STEM ||
+         w->toks[w->n_toks - 1].pos != t->position))
+        return ESSAY_EINVAL; /* the analyzer's contract: an exact form follows its word */
+    tok_rec *r = &w->toks[w->n_toks++];
+    r->kind = (uint8_t)kind_byte(t->flags);
+    r->pos = t->position;
+    if (t->position + 1 > w->max_pos)
+        w->max_pos = t->position + 1;
+    r->fill = FILL_NONE;
+    unsigned ref = t->flags >> ESSAY_ANALYZE_REF_SHIFT;
+    const unsigned char *u = (const unsigned char *)t->term;
+    uint32_t cp = 0, cp2 = 0;
+    size_t n1;
+    if (ref != 0 && ref <= ESSAY_ANALYZE_REF_SLOTS &&
+        (k == ESSAY_TOKEN_WORD || k == ESSAY_TOKEN_EXACT)) {
+        word_ids *wi = &w->words[ref - 1];
+        uint32_t gen = *w->gen;
+        if (wi->gen != gen) {
+            wi->gen = gen;
+            wi->id[0] = wi->id[1] = 0;
+        }
+        unsigned x = k == ESSAY_TOKEN_EXACT;
+        if (wi->id[x] != 0) {
+            r->id = wi->id[x] - 1;
+            return 0;
+        }
+        r->fill = (uint8_t)(FILL_STEM + x);
+        r->key = (uint64_t)gen << 32 | (ref - 1);
+    } else if (k == ESSAY_TOKEN_HAN_UNIGRAM) {
+        if (han_cp(u, t->term_len, &cp) == t->term_len) {
+            if (w->uni[cp] != 0) {
+                r->id = w->uni[cp] - 1;
+                return 0;
+            }
+            r->fill = FILL_UNI;
+            r->key = cp;
+        }
+    } else if (k == ESSAY_TOKEN_HAN_BIGRAM || k == ESSAY_TOKEN_HAN_WORD) {
+        /* a pair, or a word of two characters */
+        if ((n1 = han_cp(u, t->term_len, &cp)) != 0 &&
+            han_cp(u + n1, t->term_len - n1, &cp2) == t->term_len - n1) {
+            /* looked up with the paragraph's other pairs (resolve_para) */
+            r->fill = FILL_BI;
+            r->key = (uint64_t)1 << 63 | (uint64_t)(k == ESSAY_TOKEN_HAN_WORD) << 62 |
+                     (uint64_t)cp << 21 | cp2;
+            r->id = TOK_PAIR;
+            w->pairs[w->n_pairs++] = (uint32_t)(r - w->toks);
+            return 0;
+        }
+    }
+    return tok_bytes(w, r, t->term, t->term_len);
+}
+
+/* Group one paragraph's tokens by term (tokens come in position order, so
+ * each group's positions come out sorted): group g has positions
+ * pos[start, start + count), and for a stem ('S') twin[] at the same slots
+ * holds the group of the exact form at each position. */
 static int group_para(worker_ctx *w)
 {
     size_t n = w->n_toks, need = 16;
@@ -155,14 +321,13 @@ static int group_para(worker_ctx *w)
         ESSAY_ARRAY_GROW(w->tgroup, w->cap_tgroup, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->pos, w->cap_pos, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->twin, w->cap_twin, n + 1) != 0 ||
-        ESSAY_ARRAY_GROW(w->gterm, w->cap_gterm, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->var, w->cap_var, n + 1) != 0)
         return ESSAY_ENOMEM;
     memset(w->map, 0, need * sizeof(uint32_t));
     size_t mask = need - 1, ng = 0;
     for (size_t i = 0; i < n; i++) {
         const tok_rec *t = &w->toks[i];
-        size_t h = (size_t)t->hash & mask;
+        size_t h = (size_t)(((uint64_t)t->id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
         uint32_t g;
         for (;;) {
             uint32_t v = w->map[h];
@@ -170,15 +335,12 @@ static int group_para(worker_ctx *w)
                 g = (uint32_t)ng++;
                 w->map[h] = g + 1;
                 tgroup *gr = &w->groups[g];
-                gr->hash = t->hash;
-                gr->off = t->off;
-                gr->len = t->len;
+                gr->id = t->id;
+                gr->kind = t->kind;
                 gr->count = 0;
                 break;
             }
-            const tgroup *gr = &w->groups[v - 1];
-            if (gr->hash == t->hash && gr->len == t->len &&
-                essay_same_bytes(w->arena.data + gr->off, w->arena.data + t->off, t->len)) {
+            if (w->groups[v - 1].id == t->id) {
                 g = v - 1;
                 break;
             }
@@ -199,8 +361,7 @@ static int group_para(worker_ctx *w)
         if (gr->count > 0 && w->pos[gr->start + gr->count - 1] == p)
             continue; /* the same term twice at one position */
         w->twin[gr->start + gr->count] =
-            i + 1 < n && w->arena.data[w->toks[i + 1].off] == EF_KIND_EXACT ? w->tgroup[i + 1]
-                                                                             : UINT32_MAX;
+            i + 1 < n && w->toks[i + 1].kind == EF_KIND_EXACT ? w->tgroup[i + 1] : UINT32_MAX;
         w->pos[gr->start + gr->count++] = p;
     }
     w->n_groups = ng;
@@ -530,56 +691,107 @@ static int term_append(part *pt, bterm *t, uint32_t doc, const uint32_t *pos,
     return 0;
 }
 
-/* Add the grouped paragraph `doc` to the part's terms. */
-static int invert_para(part *pt, uint32_t doc, essay_error *err)
+/* Find the term of every token the id caches did not name (adding the new
+ * ones), and note the ids in the caches.  The lookups are chains of cache
+ * misses (slot, term record, term bytes): the whole paragraph's slots are
+ * fetched first, then the records they name, then the bytes, so the
+ * misses of each level overlap. */
+static int resolve_para(part *pt, essay_error *err)
 {
     worker_ctx *w = &pt->w;
+    tok_rec *toks = w->toks;
+    /* Han pairs: their table's slots fetched together, then read */
+    const uint32_t *pairs = w->pairs;
+    size_t np = w->n_pairs;
+    if (w->cap_bi) {
+        size_t mask = w->cap_bi - 1;
+        for (size_t i = 0; i < np; i++)
+            __builtin_prefetch(&w->bi[bi_hash(toks[pairs[i]].key, mask)]);
+    }
+    for (size_t i = 0; i < np; i++) {
+        tok_rec *t = &toks[pairs[i]];
+        t->id = bi_get(w, t->key);
+        if (t->id == TOK_UNRESOLVED) { /* a new pair, or new to this part */
+            char b[16];
+            size_t k = essay_utf8_encode((uint32_t)(t->key >> 21) & 0x1FFFFF, b);
+            k += essay_utf8_encode((uint32_t)t->key & 0x1FFFFF, b + k);
+            if (tok_bytes(w, t, b, k) != 0)
+                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+        }
+    }
+    /* the rest by bytes, in the term table */
     const char *arena = w->arena.data;
-    /* Pass 1: the term of every group (exact forms get their df).  The
-     * lookups are chains of cache misses (slot, term record, term bytes):
-     * the whole paragraph's slots are fetched first, then the records
-     * they name, then the bytes, so the misses of each level overlap. */
-    size_t ng = w->n_groups;
+    const uint32_t *look = w->lookups;
+    size_t nl = w->n_lookups;
     if (pt->n_slots) {
         size_t mask = pt->n_slots - 1;
         const uint64_t *slots = pt->slots;
-        for (size_t g = 0; g < ng; g++)
-            __builtin_prefetch(&slots[w->groups[g].hash & mask]);
-        for (size_t g = 0; g < ng; g++) {
-            uint64_t v = slots[w->groups[g].hash & mask];
+        for (size_t i = 0; i < nl; i++)
+            __builtin_prefetch(&slots[toks[look[i]].hash & mask]);
+        for (size_t i = 0; i < nl; i++) {
+            uint64_t v = slots[toks[look[i]].hash & mask];
             if (v)
                 __builtin_prefetch(&pt->terms[(uint32_t)v - 1]);
         }
-        for (size_t g = 0; g < ng; g++) {
-            uint64_t v = slots[w->groups[g].hash & mask];
+        for (size_t i = 0; i < nl; i++) {
+            uint64_t v = slots[toks[look[i]].hash & mask];
             if (v)
                 __builtin_prefetch(pt->strs.data + pt->terms[(uint32_t)v - 1].str_off);
         }
     }
-    for (size_t g = 0; g < ng; g++) {
-        const tgroup *gr = &w->groups[g];
-        int64_t id = term_get(pt, gr->hash, arena + gr->off, gr->len);
+    for (size_t i = 0; i < nl; i++) {
+        tok_rec *t = &toks[look[i]];
+        int64_t id = term_get(pt, t->hash, arena + t->off, t->len);
         if (id == -2)
             return essay_fail(err, ESSAY_ELIMIT, "too many distinct terms for one index");
         if (id < 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-        w->gterm[g] = (uint32_t)id;
-        if (arena[gr->off] == EF_KIND_EXACT)
-            pt->terms[id].df++;
+        t->id = (uint32_t)id;
+        switch (t->fill) {
+        case FILL_STEM:
+        case FILL_EXACT: {
+            /* unless the analyzer's cache was emptied since */
+            word_ids *wi = &w->words[(uint32_t)t->key];
+            if ((uint32_t)(t->key >> 32) == *w->gen && wi->gen == *w->gen)
+                wi->id[t->fill == FILL_EXACT] = (uint32_t)id + 1;
+            break;
+        }
+        case FILL_UNI:
+            w->uni[t->key] = (uint32_t)id + 1;
+            break;
+        case FILL_BI:
+            if (bi_put(w, t->key, (uint32_t)id) != 0)
+                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+            break;
+        default:
+            break;
+        }
     }
-    /* Pass 2: postings, in group order (each append writes at the end of
-     * a term's buffer: all of them fetched first). */
+    return 0;
+}
+
+/* Add the grouped paragraph `doc` to the part's terms. */
+static int invert_para(part *pt, uint32_t doc, essay_error *err)
+{
+    worker_ctx *w = &pt->w;
+    size_t ng = w->n_groups;
+    /* Pass 1: exact forms get their df; the postings of every other term
+     * are appended in group order (each append writes at the end of a
+     * term's buffer: all of them fetched first). */
     for (size_t g = 0; g < ng; g++) {
-        const bterm *nt = &pt->terms[w->gterm[g]];
-        if (nt->buf)
+        const tgroup *gr = &w->groups[g];
+        bterm *nt = &pt->terms[gr->id];
+        if (gr->kind == EF_KIND_EXACT)
+            nt->df++;
+        else if (nt->buf)
             __builtin_prefetch(nt->buf + nt->len, 1);
     }
     for (size_t g = 0; g < ng; g++) {
         const tgroup *gr = &w->groups[g];
-        char kind = arena[gr->off];
+        char kind = (char)gr->kind;
         if (kind == EF_KIND_EXACT)
             continue;
-        uint32_t id = w->gterm[g];
+        uint32_t id = gr->id;
         bterm *t = &pt->terms[id];
         const uint32_t *var = NULL;
         int rc = 0;
@@ -591,7 +803,7 @@ static int invert_para(part *pt, uint32_t doc, essay_error *err)
                     rc = ESSAY_EINVAL;
                     break;
                 }
-                bterm *x = &pt->terms[w->gterm[tg]];
+                bterm *x = &pt->terms[w->groups[tg].id];
                 if (x->base == 0) {
                     if (t->var >= (1u << EF_MAX_VBITS)) {
                         rc = ESSAY_ELIMIT;
@@ -627,16 +839,20 @@ static int index_chunk(part *pt, const chunk *ch, essay_error *err)
     const essay_corpus *c = pt->owner->corpus;
     for (size_t o = ch->first; o < ch->end; o++) {
         const essay_paragraph *p = &c->paras[o];
-        w->n_toks = 0;
+        w->n_toks = w->n_pairs = w->n_lookups = 0;
         w->arena.len = 0;
         w->max_pos = 0;
         int rc = essay_analyzer_run(w->an, p->text, p->len,
-                                    ESSAY_TOKENIZE_DOCUMENT | ESSAY_ANALYZE_VALID, collect_tok,
-                                    w, err);
+                                    ESSAY_TOKENIZE_DOCUMENT | ESSAY_ANALYZE_VALID |
+                                        ESSAY_ANALYZE_WORDREF,
+                                    collect_tok, w, err);
         if (rc == ESSAY_ENOMEM)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while analyzing");
         if (rc == ESSAY_EINVAL)
             return essay_fail(err, ESSAY_EINVAL, "internal error: an exact form without its word");
+        if (rc != 0)
+            return rc;
+        rc = resolve_para(pt, err);
         if (rc != 0)
             return rc;
         if (group_para(w) != 0)
@@ -898,13 +1114,17 @@ static void worker_ctx_free(worker_ctx *w)
     essay_analyzer_free(w->an);
     essay_tp_free(w->tp);
     essay_free(w->toks);
+    essay_free(w->pairs);
+    essay_free(w->lookups);
     essay_free(w->map);
     essay_free(w->groups);
     essay_free(w->tgroup);
     essay_free(w->pos);
     essay_free(w->twin);
-    essay_free(w->gterm);
     essay_free(w->var);
+    essay_free(w->words);
+    essay_free(w->uni);
+    essay_free(w->bi);
     essay_buf_free(&w->arena);
     memset(w, 0, sizeof *w);
 }
@@ -953,8 +1173,13 @@ static void *worker_main(void *arg)
     worker_ctx *w = &pt->w;
     essay_error err;
     int rc = essay_analyzer_new(&w->an, &err);
-    if (rc == 0 && essay_tp_count_new(&w->tp) != 0)
-        rc = essay_fail(&err, ESSAY_ENOMEM, "out of memory while indexing");
+    if (rc == 0) {
+        w->gen = essay_analyzer_word_gen(w->an);
+        w->words = essay_calloc(ESSAY_ANALYZE_REF_SLOTS, sizeof(word_ids));
+        w->uni = essay_calloc(HAN_CPS, sizeof(uint32_t));
+        if (!w->words || !w->uni || essay_tp_count_new(&w->tp) != 0)
+            rc = essay_fail(&err, ESSAY_ENOMEM, "out of memory while indexing");
+    }
     for (;;) {
         pthread_mutex_lock(&b->mu);
         if (rc != 0 && !b->failed) {
