@@ -74,11 +74,6 @@ typedef struct word_ids {
 
 #define HAN_CPS 0x110000u
 
-typedef struct bi_slot {
-    uint64_t key;       /* the two code points, bit 63 set; 0: empty */
-    uint32_t id;
-} bi_slot;
-
 typedef struct chunk {
     size_t first, end;  /* paragraph ordinals */
 } chunk;
@@ -99,7 +94,7 @@ typedef struct worker_ctx {
     size_t n_pairs, n_lookups;
     essay_buf arena;
     uint32_t max_pos;
-    uint32_t *map;         /* per-paragraph term map: group + 1 */
+    uint64_t *map;         /* per-paragraph term map: term << 32 | group + 1 */
     size_t cap_map;
     tgroup *groups;
     size_t n_groups, cap_groups;
@@ -114,7 +109,7 @@ typedef struct worker_ctx {
     const uint32_t *gen;   /* the analyzer's word cache generation */
     word_ids *words;       /* ESSAY_ANALYZE_REF_SLOTS */
     uint32_t *uni;         /* folded Han code point -> term index + 1 */
-    struct bi_slot *bi;    /* Han pair -> term index */
+    uint64_t *bi;          /* Han pair: key << BI_ID_BITS | term index; 0 empty */
     size_t n_bi, cap_bi;
 } worker_ctx;
 
@@ -160,6 +155,19 @@ static inline size_t han_cp(const unsigned char *s, size_t len, uint32_t *cp)
     return 0;
 }
 
+/* A pair's key: bit 37 set, bit 36 for a two-character word (not a pair),
+ * then the two code points, 18 bits each (every Han character is below
+ * 0x40000; any other pair takes the byte path).  A slot packs the key and
+ * the term index in 64 bits, so the table is 8 bytes a pair; a part with
+ * more than 2^26 terms stops adding to it. */
+#define BI_CP_BITS 18u
+#define BI_ID_BITS 26u
+
+static inline uint64_t bi_key(bool word, uint32_t cp1, uint32_t cp2)
+{
+    return (uint64_t)1 << 37 | (uint64_t)word << 36 | (uint64_t)cp1 << BI_CP_BITS | cp2;
+}
+
 static inline size_t bi_hash(uint64_t key, size_t mask)
 {
     return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
@@ -172,39 +180,41 @@ static inline uint32_t bi_get(const worker_ctx *w, uint64_t key)
         return TOK_UNRESOLVED;
     size_t mask = w->cap_bi - 1;
     for (size_t h = bi_hash(key, mask);; h = (h + 1) & mask) {
-        const bi_slot *b = &w->bi[h];
-        if (b->key == key)
-            return b->id;
-        if (b->key == 0)
+        uint64_t v = w->bi[h];
+        if ((v >> BI_ID_BITS) == key)
+            return (uint32_t)v & ((1u << BI_ID_BITS) - 1);
+        if (v == 0)
             return TOK_UNRESOLVED;
     }
 }
 
 static int bi_put(worker_ctx *w, uint64_t key, uint32_t id)
 {
-    if ((w->n_bi + 1) * 2 > w->cap_bi) {
+    if (id >= (1u << BI_ID_BITS))
+        return 0; /* the term table takes it */
+    if ((w->n_bi + 1) * 4 > w->cap_bi * 3) {
         size_t n = w->cap_bi ? w->cap_bi * 2 : 4096;
-        bi_slot *t = essay_calloc(n, sizeof(bi_slot));
+        uint64_t *t = essay_calloc(n, sizeof(uint64_t));
         if (!t)
             return ESSAY_ENOMEM;
         for (size_t i = 0; i < w->cap_bi; i++) {
-            if (w->bi[i].key == 0)
+            uint64_t v = w->bi[i];
+            if (v == 0)
                 continue;
-            size_t h = bi_hash(w->bi[i].key, n - 1);
-            while (t[h].key)
+            size_t h = bi_hash(v >> BI_ID_BITS, n - 1);
+            while (t[h])
                 h = (h + 1) & (n - 1);
-            t[h] = w->bi[i];
+            t[h] = v;
         }
         essay_free(w->bi);
         w->bi = t;
         w->cap_bi = n;
     }
     size_t mask = w->cap_bi - 1, h = bi_hash(key, mask);
-    while (w->bi[h].key != 0 && w->bi[h].key != key)
+    while (w->bi[h] != 0 && (w->bi[h] >> BI_ID_BITS) != key)
         h = (h + 1) & mask;
-    if (w->bi[h].key == 0) {
-        w->bi[h].key = key;
-        w->bi[h].id = id;
+    if (w->bi[h] == 0) {
+        w->bi[h] = key << BI_ID_BITS | id;
         w->n_bi++;
     }
     return 0;
@@ -288,11 +298,11 @@ static int collect_tok(void *payload, const essay_token *t)
     } else if (k == ESSAY_TOKEN_HAN_BIGRAM || k == ESSAY_TOKEN_HAN_WORD) {
         /* a pair, or a word of two characters */
         if ((n1 = han_cp(u, t->term_len, &cp)) != 0 &&
-            han_cp(u + n1, t->term_len - n1, &cp2) == t->term_len - n1) {
+            han_cp(u + n1, t->term_len - n1, &cp2) == t->term_len - n1 &&
+            (cp | cp2) < (1u << BI_CP_BITS)) {
             /* looked up with the paragraph's other pairs (resolve_para) */
             r->fill = FILL_BI;
-            r->key = (uint64_t)1 << 63 | (uint64_t)(k == ESSAY_TOKEN_HAN_WORD) << 62 |
-                     (uint64_t)cp << 21 | cp2;
+            r->key = bi_key(k == ESSAY_TOKEN_HAN_WORD, cp, cp2);
             r->id = TOK_PAIR;
             w->pairs[w->n_pairs++] = (uint32_t)(r - w->toks);
             return 0;
@@ -311,7 +321,7 @@ static int group_para(worker_ctx *w)
     while (need < 2 * n)
         need *= 2;
     if (need > w->cap_map) {
-        uint32_t *m = essay_realloc(w->map, need * sizeof(uint32_t));
+        uint64_t *m = essay_realloc(w->map, need * sizeof(uint64_t));
         if (!m)
             return ESSAY_ENOMEM;
         w->map = m;
@@ -323,25 +333,25 @@ static int group_para(worker_ctx *w)
         ESSAY_ARRAY_GROW(w->twin, w->cap_twin, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->var, w->cap_var, n + 1) != 0)
         return ESSAY_ENOMEM;
-    memset(w->map, 0, need * sizeof(uint32_t));
+    memset(w->map, 0, need * sizeof(uint64_t));
     size_t mask = need - 1, ng = 0;
     for (size_t i = 0; i < n; i++) {
         const tok_rec *t = &w->toks[i];
         size_t h = (size_t)(((uint64_t)t->id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
         uint32_t g;
         for (;;) {
-            uint32_t v = w->map[h];
+            uint64_t v = w->map[h];
             if (v == 0) {
                 g = (uint32_t)ng++;
-                w->map[h] = g + 1;
+                w->map[h] = (uint64_t)t->id << 32 | (g + 1);
                 tgroup *gr = &w->groups[g];
                 gr->id = t->id;
                 gr->kind = t->kind;
                 gr->count = 0;
                 break;
             }
-            if (w->groups[v - 1].id == t->id) {
-                g = v - 1;
+            if ((uint32_t)(v >> 32) == t->id) {
+                g = (uint32_t)v - 1;
                 break;
             }
             h = (h + 1) & mask;
@@ -713,8 +723,9 @@ static int resolve_para(part *pt, essay_error *err)
         t->id = bi_get(w, t->key);
         if (t->id == TOK_UNRESOLVED) { /* a new pair, or new to this part */
             char b[16];
-            size_t k = essay_utf8_encode((uint32_t)(t->key >> 21) & 0x1FFFFF, b);
-            k += essay_utf8_encode((uint32_t)t->key & 0x1FFFFF, b + k);
+            uint32_t cpm = (1u << BI_CP_BITS) - 1;
+            size_t k = essay_utf8_encode((uint32_t)(t->key >> BI_CP_BITS) & cpm, b);
+            k += essay_utf8_encode((uint32_t)t->key & cpm, b + k);
             if (tok_bytes(w, t, b, k) != 0)
                 return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
         }
