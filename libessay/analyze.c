@@ -435,12 +435,12 @@ static int emit_han(essay_analyzer *a, size_t s, size_t e, bool word)
         }
         for (size_t j = 0; j < n; j++) {
             size_t cs = s + hc[j].cs, ce = s + hc[j].ce;
-            char u[8];
+            char u[8] = { 0 };
             size_t un = essay_utf8_encode(hc[j].f, u);
             if (a->han_have && a->han_end == cs) {
                 char bi[8];
                 size_t bn = essay_utf8_encode(a->han_cp, bi);
-                memcpy(bi + bn, u, un);
+                memcpy(bi + bn, u, 4); /* a fixed size: no call */
                 if (emit(a, ESSAY_TOKEN_HAN_BIGRAM, bi, bn + un, a->han_start, ce, a->han_pos))
                     return a->stop;
             }
