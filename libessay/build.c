@@ -381,21 +381,29 @@ static int group_para(worker_ctx *w)
 
 /* ---- parts: one worker's term table ------------------------------------ */
 
-/* 40 bytes: every part holds one per distinct term it met.  The hash is
- * not kept (the slots hold its high half; finish recomputes it). */
+/* 32 bytes, one cache line in two: every part holds one per distinct term
+ * it met, and one is touched for every term of every paragraph.  The hash
+ * is not kept (the slots hold its high half; finish recomputes it). */
 typedef struct bterm {
     uint8_t *buf;   /* varint doc delta, tf, then per position varint delta
                      * (and for a stem, varint variant) */
     uint32_t str_off;
-    uint32_t str_len;
     uint32_t df;
-    uint32_t last_doc;
+    union {
+        uint32_t last_doc; /* the last paragraph appended */
+        uint32_t base;     /* 'X' (never appended to): its stem's index in
+                            * the part + 1 */
+    };
     uint32_t len, cap;
-    uint32_t base;  /* 'X': its stem's index in the part + 1 */
-    uint32_t var;   /* 'X': variant number in its part, in order of
-                     * appearance (finish renumbers them by bytes);
-                     * 'S': number of variants so far */
+    uint32_t var : 24;     /* 'X': variant number in its part, in order of
+                            * appearance (finish renumbers them by bytes);
+                            * 'S': number of variants so far (<= 65536) */
+    uint32_t str_len : 8;  /* kind byte + term: <= ESSAY_MAX_TOKEN_BYTES + 1 */
 } bterm;
+
+_Static_assert(sizeof(bterm) == 32, "bterm: two to a cache line");
+_Static_assert(ESSAY_MAX_TOKEN_BYTES + 1 <= 255 && (1u << EF_MAX_VBITS) < (1u << 24),
+               "bterm's bit fields");
 
 typedef struct spill_run {
     uint64_t off, end;      /* its bytes in the spill file */
@@ -540,7 +548,7 @@ static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len
         }
         h = (h + 1) & mask;
     }
-    if (pt->n_terms >= UINT32_MAX - 1 || pt->strs.len + len > UINT32_MAX)
+    if (pt->n_terms >= UINT32_MAX - 1 || pt->strs.len + len > UINT32_MAX || len > 255)
         return -2;
     if (ESSAY_ARRAY_GROW(pt->terms, pt->cap_terms, pt->n_terms + 1) != 0)
         return -1;
