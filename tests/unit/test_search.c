@@ -575,6 +575,575 @@ static void search_concurrent(void)
     essay_index_free(idx);
 }
 
+/* ---- the build's id caches ------------------------------------------------- */
+
+/* The build names most terms from id caches (build.c): an English word by
+ * its slot in the analyzer's word cache, valid for one generation of that
+ * cache; a Han character by its code point; a Han pair or two-character
+ * word by its two code points and its kind.  The English paragraphs here
+ * make the analyzer empty its cache (at 12288 source words) several times,
+ * in the middle of paragraphs: 40 paragraphs of 1000-1500 words from 6000,
+ * in overlapping windows, every occurrence in one of 16 letter cases (other
+ * source bytes, so other slots, for the same terms: many source words but
+ * few terms, which keeps the 8-bit-hash build of this file quick), so each
+ * word's paragraphs are known.  The Chinese paragraphs are characters the
+ * analyzer does not fold, some beyond the BMP, and dictionary words, so the
+ * same two characters stand as a pair and as a word.  Checked: the 1- and
+ * 2-thread images are equal; the df of every word's stem and exact form,
+ * and of every Han character, pair and two-character word, against the
+ * text; the hits of a few hundred queries of each kind. */
+
+#define IC_WORDS 6000u
+#define IC_FORMS 16 /* letter cases of a word: other source bytes, same terms */
+#define IC_PARAS 40u /* English body paragraphs (at most 64: masks) */
+
+static const unsigned ic_essay_paras[] = { 3, 5, 1, 4, 6, 2, 4, 3, 5, 2, 4, 1 };
+
+static uint64_t ic_rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Vocabulary word w (also beyond IC_WORDS, for absent words): four base-19
+ * letters, then up to two more.  Without a vowel, 's' or 'y', the Snowball
+ * English stemmer leaves it alone (checked below), so it is its own stem
+ * and no two words share one. */
+static size_t ic_word(uint32_t w, int form, char *out)
+{
+    static const char cons[] = "bcdfghjklmnpqrtvwxz";
+    size_t n = 0;
+    uint32_t v = w;
+    for (int i = 0; i < 4; i++, v /= 19)
+        out[n++] = cons[v % 19];
+    for (uint32_t k = 0; k < w % 3; k++)
+        out[n++] = cons[(w * 7 + k * 5) % 19];
+    out[n] = 0;
+    /* form 0: lower case, 1: Capitalized, 2: UPPER, 3..: mixed */
+    for (size_t i = 0; i < n; i++)
+        if (form == 2 || (form == 1 && i == 0) || (form > 2 && (form >> (i % 4) & 1)))
+            out[i] = (char)(out[i] - 'a' + 'A');
+    return n;
+}
+
+typedef struct ic_tok {
+    const char *src;
+    size_t n_uni, n_word;
+    bool same;
+    char word[2][64]; /* WORD, EXACT terms */
+} ic_tok;
+
+static int ic_tok_cb(void *payload, const essay_token *t)
+{
+    ic_tok *u = payload;
+    unsigned k = t->flags & ESSAY_TOKEN_KIND_MASK;
+    if (k == ESSAY_TOKEN_HAN_UNIGRAM) {
+        u->n_uni++;
+        if (t->term_len != t->end - t->start || memcmp(t->term, u->src + t->start, t->term_len))
+            u->same = false;
+    } else if ((k == ESSAY_TOKEN_WORD || k == ESSAY_TOKEN_EXACT) && t->term_len < 64) {
+        u->n_word++;
+        memcpy(u->word[k == ESSAY_TOKEN_EXACT], t->term, t->term_len);
+        u->word[k == ESSAY_TOKEN_EXACT][t->term_len] = 0;
+    }
+    return 0;
+}
+
+/* Does the analyzer index each of the n Han characters of s as it is? */
+static bool ic_unfolded(essay_analyzer *an, const char *s, size_t len, size_t n)
+{
+    ic_tok u = { .src = s, .same = true };
+    return essay_analyzer_run(an, s, len, 0, ic_tok_cb, &u, NULL) == 0 && u.same &&
+           u.n_uni == n;
+}
+
+/* Occurrences of Han terms: key (cp, or cp1 << 21 | cp2) in paragraph doc. */
+typedef struct ic_occ {
+    uint64_t key;
+    uint32_t doc;
+} ic_occ;
+
+typedef struct ic_occs {
+    ic_occ *v;
+    size_t n, cap;
+    uint32_t doc; /* for ic_word_cb */
+} ic_occs;
+
+static void ic_push(ic_occs *o, uint64_t key, uint32_t doc)
+{
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 1024;
+        o->v = realloc(o->v, o->cap * sizeof(ic_occ));
+    }
+    o->v[o->n++] = (ic_occ){ key, doc };
+}
+
+static int ic_occ_cmp(const void *a, const void *b)
+{
+    const ic_occ *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+/* Sort, drop repeats within a paragraph. */
+static void ic_sort(ic_occs *o)
+{
+    qsort(o->v, o->n, sizeof(ic_occ), ic_occ_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < o->n; i++)
+        if (k == 0 || o->v[i].key != o->v[k - 1].key || o->v[i].doc != o->v[k - 1].doc)
+            o->v[k++] = o->v[i];
+    o->n = k;
+}
+
+/* The two-character dictionary words of a paragraph. */
+static int ic_word_cb(void *payload, const essay_token *t)
+{
+    ic_occs *o = payload;
+    if ((t->flags & ESSAY_TOKEN_KIND_MASK) != ESSAY_TOKEN_HAN_WORD)
+        return 0;
+    const unsigned char *s = (const unsigned char *)t->term;
+    uint32_t a, b;
+    size_t n = essay_utf8_decode(s, t->term_len, &a);
+    if (n && n < t->term_len &&
+        essay_utf8_decode(s + n, t->term_len - n, &b) == t->term_len - n)
+        ic_push(o, (uint64_t)a << 21 | b, o->doc);
+    return 0;
+}
+
+static size_t ic_key_utf8(uint64_t key, char *out)
+{
+    size_t n = 0;
+    if (key >> 21)
+        n = essay_utf8_encode((uint32_t)(key >> 21), out);
+    n += essay_utf8_encode((uint32_t)key & 0x1FFFFF, out + n);
+    out[n] = 0;
+    return n;
+}
+
+static uint32_t ic_df(const essay_index *idx, char kind, const char *s, size_t n)
+{
+    char key[ESSAY_MAX_TOKEN_BYTES + 2];
+    key[0] = kind;
+    memcpy(key + 1, s, n);
+    int64_t id = essay_index_lookup(idx, key, n + 1);
+    return id < 0 ? 0 : idx->terms[id].df;
+}
+
+/* Every distinct key of o (sorted) has a term of `kind` in as many
+ * paragraphs as the text says; the number of mismatches. */
+static size_t ic_check_df(const essay_index *idx, char kind, const ic_occs *o)
+{
+    size_t bad = 0;
+    for (size_t i = 0, j; i < o->n; i = j) {
+        for (j = i; j < o->n && o->v[j].key == o->v[i].key; j++)
+            ;
+        char s[16];
+        size_t n = ic_key_utf8(o->v[i].key, s);
+        uint32_t df = ic_df(idx, kind, s, n);
+        if (df != j - i && bad++ < 5)
+            fprintf(stderr, "  term %c%s: df %u, in %zu paragraphs\n", kind, s, df, j - i);
+    }
+    return bad;
+}
+
+/* Are the hits of q (all of them) exactly the paragraphs marked in want? */
+static bool ic_hits_are(const essay_index *idx, const essay_corpus *c, const char *q, int lang,
+                        const uint8_t *want, uint8_t *got, bool tell)
+{
+    essay_search_options o = ESSAY_SEARCH_OPTIONS_INIT;
+    o.limit = 0;
+    o.lang = lang;
+    o.flags = ESSAY_SEARCH_NO_HIGHLIGHT | ESSAY_SEARCH_NO_PAIR;
+    essay_results *r = NULL;
+    essay_error e;
+    if (essay_index_search(idx, q, SIZE_MAX, &o, &r, &e) != 0) {
+        fprintf(stderr, "  search '%s': %s\n", q, e.message);
+        return false;
+    }
+    size_t total = essay_results_total(r), count = essay_results_count(r);
+    bool ok = total == count;
+    memset(got, 0, c->n_paras);
+    for (size_t k = 0; k < count; k++) {
+        essay_hit h;
+        essay_results_hit(r, k, &h);
+        const essay_article *a = essay_corpus_find(c, h.essay, h.essay_len);
+        const essay_paragraph *p = a ? essay_article_paragraph(a, h.lang, h.para) : NULL;
+        if (!p || got[p->ordinal])
+            ok = false; /* unknown, or twice */
+        else
+            got[p->ordinal] = 1;
+    }
+    essay_results_free(r);
+    if (ok && memcmp(want, got, c->n_paras) == 0)
+        return true;
+    if (!tell)
+        return false;
+    size_t nw = 0, ng = 0, first = SIZE_MAX;
+    for (size_t i = 0; i < c->n_paras; i++) {
+        nw += want[i];
+        ng += got[i];
+        if (want[i] != got[i] && first == SIZE_MAX)
+            first = i;
+    }
+    if (first == SIZE_MAX)
+        fprintf(stderr, "  query '%s': the right paragraphs, but %zu hits (total %zu)\n", q,
+                count, total);
+    else
+        fprintf(stderr, "  query '%s': %zu paragraphs, expected %zu; first difference: %zu\n",
+                q, ng, nw, first);
+    return false;
+}
+
+static void build_id_caches(void)
+{
+    essay_analyzer *an = NULL;
+    CHECK_INT(essay_analyzer_new(&an, NULL), 0);
+    if (!an)
+        return;
+    uint64_t seed = 0x2545F4914F6CDD1Dull;
+    char wb[16];
+
+    /* the generated words are their own stems and exact forms, in every case */
+    for (uint32_t w = 0; w < IC_WORDS + 20; w += 331)
+        for (int form = 0; form < IC_FORMS; form++) {
+            ic_word(w, 0, wb);
+            char src[16];
+            size_t n = ic_word(w, form, src);
+            ic_tok u = { .src = src, .same = true };
+            CHECK_INT(essay_analyzer_run(an, src, n, 0, ic_tok_cb, &u, NULL), 0);
+            CHECK(u.n_word == 2 && strcmp(u.word[0], wb) == 0 && strcmp(u.word[1], wb) == 0);
+        }
+
+    /* Han characters and two-character words the analyzer does not fold:
+     * common ones (the dictionary makes words of them), a few of Extension A,
+     * and some beyond the BMP (Extension B, 4 bytes in UTF-8) */
+    static const char common[] =
+        "的一是不了人我在有他这中大来上们到说国和地也子时道出要于就下得"
+        "可你年生自会那后能对着事其里所去行过家十用发天如然作方成者多日"
+        "都三小军二无同么经法当起与好看学进种将还分此心前面又定见只主没"
+        "公从已现知问样文化科技术数计算语言字民政府部结果开始研究工社历"
+        "史世界朋友东西情老师活因为但如果什间题展济";
+    static const char *dict[] = {
+        "中国", "我们", "他们", "时间", "问题", "工作", "社会", "经济", "发展", "国家",
+        "世界", "历史", "文化", "科学", "技术", "数学", "大学", "学生", "老师", "生活",
+        "自己", "现在", "已经", "可以", "因为", "所以", "但是", "如果", "没有", "知道",
+        "什么", "这样", "事情", "地方", "东西", "朋友", "学习", "研究", "计算", "语言",
+        "文字", "人民", "政府", "方法", "部分", "结果", "开始", "出现"
+    };
+    char han[66][5], ext[20][5];
+    const char *words[ESSAY_ARRAY_LEN(dict)];
+    size_t n_han = 0, n_ext = 0, n_words = 0;
+    for (size_t i = 0; i < sizeof common - 1;) {
+        uint32_t cp;
+        size_t k =
+            essay_utf8_decode((const unsigned char *)common + i, sizeof common - 1 - i, &cp);
+        CHECK(k > 0);
+        if (k == 0)
+            break;
+        bool dup = false;
+        for (size_t j = 0; j < n_han && !dup; j++)
+            dup = strncmp(han[j], common + i, k) == 0 && han[j][k] == 0;
+        if (!dup && n_han < 60 && ic_unfolded(an, common + i, k, 1)) {
+            memcpy(han[n_han], common + i, k);
+            han[n_han++][k] = 0;
+        }
+        i += k;
+    }
+    for (uint32_t cp = 0x3400; cp < 0x4DB0 && n_han < 66; cp += 331) {
+        char s[5];
+        s[essay_utf8_encode(cp, s)] = 0;
+        if (ic_unfolded(an, s, strlen(s), 1))
+            strcpy(han[n_han++], s);
+    }
+    /* Extension B (4 bytes in UTF-8): first characters 0x20000 above some
+     * of those (the same low 16 bits), then others over the block */
+    size_t n_twins = 0;
+    for (size_t i = 0; i < n_han + 400 && n_ext < 20; i++) {
+        uint32_t cp;
+        if (i < n_han) {
+            if (n_ext >= 8)
+                continue;
+            essay_utf8_decode((const unsigned char *)han[i], strlen(han[i]), &cp);
+            cp += 0x20000;
+        } else {
+            cp = 0x20000 + (uint32_t)(i - n_han) * 419;
+        }
+        char s[5];
+        s[essay_utf8_encode(cp, s)] = 0;
+        if (cp < 0x2A6E0 && ic_unfolded(an, s, strlen(s), 1)) {
+            strcpy(ext[n_ext++], s);
+            n_twins += i < n_han;
+        }
+    }
+    for (size_t i = 0; i < ESSAY_ARRAY_LEN(dict); i++)
+        if (ic_unfolded(an, dict[i], strlen(dict[i]), 2))
+            words[n_words++] = dict[i];
+    CHECK(n_han >= 64 && n_ext >= 16 && n_twins >= 4 && n_words >= 24);
+    if (n_han < 2 || n_ext < 2 || n_words < 2) {
+        essay_analyzer_free(an);
+        return;
+    }
+
+    /* the corpus; mask[w]: the English body paragraphs of word w */
+    const size_t n_essays = ESSAY_ARRAY_LEN(ic_essay_paras);
+    uint64_t *mask = calloc(IC_WORDS, sizeof(uint64_t));
+    uint32_t *list = malloc(4096 * sizeof(uint32_t));
+    size_t en_off[IC_PARAS], en_len[IC_PARAS], en_essay[IC_PARAS], en_index[IC_PARAS];
+    essay_buf src = ESSAY_BUF_INIT;
+    char line[256];
+    size_t p = 0;
+    for (size_t e = 0; e < n_essays; e++) {
+        snprintf(line, sizeof line, "## %zu. Essay number %zu\n\n", 1001 + e, e);
+        essay_buf_put(&src, line, strlen(line));
+        for (unsigned j = 0; j < ic_essay_paras[e]; j++, p++) {
+            size_t n = 0, len = 1000 + (p * 137) % 501;
+            for (size_t k = 0; k < len; k++)
+                list[n++] = (uint32_t)((p * (IC_WORDS / IC_PARAS) + k) % IC_WORDS);
+            for (uint32_t w = 0; w < IC_WORDS; w += 50) /* in many paragraphs */
+                if ((w / 50 + p) % 7 == 0)
+                    list[n++] = w;
+            for (size_t k = 0, n0 = n; k < n0; k++) /* twice in the paragraph */
+                if (ic_rnd(&seed) % 16 == 0)
+                    list[n++] = list[k];
+            for (size_t k = n - 1; k > 0; k--) {
+                size_t r = (size_t)(ic_rnd(&seed) % (k + 1));
+                uint32_t t = list[k];
+                list[k] = list[r];
+                list[r] = t;
+            }
+            en_off[p] = src.len;
+            en_essay[p] = e;
+            en_index[p] = j + 1; /* 0 is the title */
+            for (size_t k = 0; k < n; k++) {
+                size_t wl = ic_word(list[k], (int)(ic_rnd(&seed) % IC_FORMS), wb);
+                essay_buf_put(&src, wb, wl);
+                mask[list[k]] |= (uint64_t)1 << p;
+                if (k + 1 < n) {
+                    unsigned s = (unsigned)(ic_rnd(&seed) % 16);
+                    essay_buf_put(&src, s == 0 ? ", " : s == 1 ? ". " : " ", s < 2 ? 2 : 1);
+                }
+            }
+            essay_buf_put(&src, ".", 1);
+            en_len[p] = src.len - en_off[p];
+            essay_buf_put(&src, "\n\n", 2);
+        }
+        snprintf(line, sizeof line, "%s%s%s %zu\n\n", han[e % n_han], han[(e * 7 + 1) % n_han],
+                 han[(e * 13 + 2) % n_han], e);
+        essay_buf_put(&src, line, strlen(line));
+        for (unsigned j = 0; j < ic_essay_paras[e]; j++) {
+            size_t chars = 600 + (size_t)(ic_rnd(&seed) % 400);
+            bool punct = true;
+            for (size_t k = 0; k < chars;) {
+                unsigned r = (unsigned)(ic_rnd(&seed) % 100);
+                const char *s1 = NULL, *s2 = NULL;
+                if (r < 25) {
+                    s1 = words[ic_rnd(&seed) % n_words];
+                } else if (r < 30) {
+                    s1 = ext[ic_rnd(&seed) % n_ext];
+                    if (r == 29)
+                        s2 = ext[ic_rnd(&seed) % n_ext];
+                } else if (r < 34 && !punct) {
+                    essay_buf_put(&src, r < 32 ? "，" : "。", strlen("，"));
+                    punct = true;
+                    continue;
+                } else {
+                    s1 = han[ic_rnd(&seed) % n_han];
+                }
+                essay_buf_put(&src, s1, strlen(s1));
+                if (s2)
+                    essay_buf_put(&src, s2, strlen(s2));
+                k += (s2 || r < 25) ? 2 : 1;
+                punct = false;
+            }
+            essay_buf_put(&src, "。\n\n", strlen("。\n\n"));
+        }
+    }
+    CHECK_INT(p, IC_PARAS);
+
+    essay_corpus *c = NULL;
+    essay_index *one = NULL, *two = NULL;
+    ic_occs uni = { 0 }, bi = { 0 }, hw = { 0 };
+    uint8_t *want = NULL, *got = NULL;
+    essay_error e;
+    int rc = essay_corpus_parse(&c, src.data, src.len, "caches.md", NULL, &e);
+    CHECK_INT(rc, 0);
+    if (rc) {
+        fprintf(stderr, "%s\n", e.message);
+        goto out;
+    }
+    CHECK_INT(essay_corpus_article_count(c), n_essays);
+    CHECK_INT(essay_corpus_warning_count(c), 0);
+    uint32_t en_ord[IC_PARAS];
+    for (p = 0; p < IC_PARAS; p++) {
+        char id[16];
+        snprintf(id, sizeof id, "%zu", 1001 + en_essay[p]);
+        const essay_article *a = essay_corpus_find(c, id, strlen(id));
+        const essay_paragraph *para =
+            a ? essay_article_paragraph(a, ESSAY_LANG_EN, en_index[p]) : NULL;
+        CHECK(a && essay_article_is_aligned(a));
+        CHECK(para && para->len == en_len[p] &&
+              memcmp(para->text, src.data + en_off[p], en_len[p]) == 0);
+        if (!para)
+            goto out;
+        en_ord[p] = para->ordinal;
+    }
+    fprintf(stderr, "  corpus: %zu bytes, %zu paragraphs, %zu+%zu Han characters, %zu words\n",
+            src.len, c->n_paras, n_han, n_ext, n_words);
+
+    /* an analyzer fed the paragraphs in order (as one build thread is)
+     * empties its word cache several times, within paragraphs */
+    essay_analyzer *fresh = NULL;
+    CHECK_INT(essay_analyzer_new(&fresh, NULL), 0);
+    if (fresh) {
+        const uint32_t *gen = essay_analyzer_word_gen(fresh);
+        uint32_t g0 = *gen;
+        for (size_t i = 0; i < c->n_paras; i++) {
+            ic_tok u = { .src = c->paras[i].text, .same = true };
+            essay_analyzer_run(fresh, c->paras[i].text, c->paras[i].len, 0, ic_tok_cb, &u,
+                               NULL);
+        }
+        fprintf(stderr, "  word cache emptied %u times\n", *gen - g0);
+        CHECK(*gen - g0 >= 3);
+        essay_analyzer_free(fresh);
+    }
+
+    /* what the Chinese text holds: characters, adjacent pairs, and the
+     * dictionary words the analyzer finds */
+    for (size_t i = 0; i < c->n_paras; i++) {
+        const essay_paragraph *para = &c->paras[i];
+        if (para->lang != ESSAY_LANG_ZH)
+            continue;
+        const unsigned char *t = (const unsigned char *)para->text;
+        uint32_t prev = 0;
+        for (size_t k = 0; k < para->len;) {
+            uint32_t cp;
+            size_t n = essay_utf8_decode(t + k, para->len - k, &cp);
+            if (n == 0)
+                n = 1, cp = 0;
+            if (essay_cp_is_han(cp)) {
+                ic_push(&uni, cp, (uint32_t)i);
+                if (prev)
+                    ic_push(&bi, (uint64_t)prev << 21 | cp, (uint32_t)i);
+                prev = cp;
+            } else {
+                prev = 0;
+            }
+            k += n;
+        }
+        hw.doc = (uint32_t)i;
+        CHECK_INT(essay_analyzer_run(an, para->text, para->len, 0, ic_word_cb, &hw, NULL), 0);
+    }
+    ic_sort(&uni);
+    ic_sort(&bi);
+    ic_sort(&hw);
+
+    /* one thread, and two taking small chunks in turn: the same image */
+    essay_build_options bo = ESSAY_BUILD_OPTIONS_INIT;
+    bo.threads = 1;
+    rc = essay_index_build(&one, c, &bo, &e);
+    CHECK_INT(rc, 0);
+    bo.threads = 2;
+    essay_build_chunk_bytes(16u << 10);
+    if (rc == 0)
+        CHECK_INT(rc = essay_index_build(&two, c, &bo, &e), 0);
+    essay_build_chunk_bytes(0);
+    if (rc) {
+        fprintf(stderr, "%s\n", e.message);
+        goto out;
+    }
+    size_t l1, l2;
+    const void *i1 = essay_index_image(one, &l1), *i2 = essay_index_image(two, &l2);
+    bool same = l1 == l2 && memcmp(i1, i2, l1) == 0;
+    CHECK(same);
+
+    /* the df of every term against the text */
+    const essay_index *ix[2] = { one, two };
+    for (size_t x = 0; x < (same ? 1u : 2u); x++) {
+        size_t bad = 0;
+        for (uint32_t w = 0; w < IC_WORDS + 20; w++) {
+            size_t n = ic_word(w, 0, wb);
+            uint32_t want_df = w < IC_WORDS ? (uint32_t)__builtin_popcountll(mask[w]) : 0;
+            uint32_t s = ic_df(ix[x], EF_KIND_STEM, wb, n),
+                     xf = ic_df(ix[x], EF_KIND_EXACT, wb, n);
+            if ((s != want_df || xf != want_df) && bad++ < 5)
+                fprintf(stderr, "  word %s: df %u (stem), %u (exact), in %u paragraphs\n", wb,
+                        s, xf, want_df);
+        }
+        CHECK_INT(bad, 0);
+        CHECK_INT(ic_check_df(ix[x], EF_KIND_UNI, &uni), 0);
+        CHECK_INT(ic_check_df(ix[x], EF_KIND_BI, &bi), 0);
+        CHECK_INT(ic_check_df(ix[x], EF_KIND_HANWORD, &hw), 0);
+    }
+
+    /* searches: a word in any case, and quoted, finds exactly its paragraphs */
+    want = malloc(c->n_paras);
+    got = malloc(c->n_paras);
+    size_t queries = 0, bad_q = 0;
+    for (uint32_t k = 0; k < 320; k++) {
+        uint32_t w = k < 300 ? (k * 7919u + 13) % IC_WORDS : IC_WORDS + k - 300;
+        memset(want, 0, c->n_paras);
+        for (p = 0; p < IC_PARAS; p++)
+            if (w < IC_WORDS && (mask[w] >> p & 1))
+                want[en_ord[p]] = 1;
+        for (int form = 0; form < 5; form++) { /* lower, Capital, UPPER, mixed, quoted */
+            char q[24];
+            ic_word(w, form == 4 ? 0 : form == 3 ? 3 + (int)(k % (IC_FORMS - 3)) : form, wb);
+            snprintf(q, sizeof q, form == 4 ? "\"%s\"" : "%s", wb);
+            if (!ic_hits_are(ix[0], c, q, -1, want, got, bad_q < 8))
+                bad_q++;
+            queries++;
+        }
+    }
+    /* Han pairs (some as words, some beyond the BMP) and characters: the
+     * Chinese paragraphs with that text */
+    uint64_t *keys = malloc((bi.n + hw.n + uni.n + 1) * sizeof(uint64_t));
+    for (int kind = 0; kind < 4; kind++) {
+        /* 0: pairs, 1: pairs with a character beyond the BMP, 2: pairs
+         * that are also words, 3: characters */
+        const ic_occs *o = kind == 2 ? &hw : kind == 3 ? &uni : &bi;
+        size_t quota = kind == 0 ? 200 : kind == 3 ? 60 : 100, nk = 0;
+        for (size_t i = 0; i < o->n; i++) {
+            uint64_t key = o->v[i].key;
+            bool supp = (key >> 21) >= 0x10000 || (key & 0x1FFFFF) >= 0x10000;
+            if ((i == 0 || o->v[i - 1].key != key) && (kind != 1 || supp))
+                keys[nk++] = key;
+        }
+        CHECK(nk >= quota);
+        for (size_t i = 0; i < quota && i < nk; i++) {
+            char q[16];
+            ic_key_utf8(keys[i * nk / quota], q);
+            for (size_t d = 0; d < c->n_paras; d++)
+                want[d] = c->paras[d].lang == ESSAY_LANG_ZH && strstr(c->paras[d].text, q);
+            if (!ic_hits_are(ix[0], c, q, ESSAY_LANG_ZH, want, got, bad_q < 8))
+                bad_q++;
+            queries++;
+        }
+    }
+    free(keys);
+    CHECK_INT(bad_q, 0);
+    fprintf(stderr,
+            "  %zu queries; Han terms in paragraphs: %zu pairs, %zu words, %zu characters\n",
+            queries, bi.n, hw.n, uni.n);
+
+out:
+    free(want);
+    free(got);
+    free(uni.v);
+    free(bi.v);
+    free(hw.v);
+    essay_index_free(one);
+    essay_index_free(two);
+    essay_corpus_free(c);
+    essay_buf_free(&src);
+    free(list);
+    free(mask);
+    essay_analyzer_free(an);
+}
+
 /* ---- oracle ---------------------------------------------------------------- */
 
 typedef struct otok {
@@ -1041,6 +1610,7 @@ int main(int argc, char **argv)
     RUN(index_save_open_roundtrip);
     RUN(index_damage);
     RUN(search_concurrent);
+    RUN(build_id_caches);
     RUN(oracle_default);
     RUN(oracle_real_bilingual);
     return harness_done();
