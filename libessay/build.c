@@ -293,8 +293,12 @@ static int collect_tok(void *payload, const essay_token *t)
                 r->id = w->uni[cp] - 1;
                 return 0;
             }
+            /* new to the part: added with the pairs (resolve_para) */
             r->fill = FILL_UNI;
             r->key = cp;
+            r->id = TOK_PAIR;
+            w->pairs[w->n_pairs++] = (uint32_t)(r - w->toks);
+            return 0;
         }
     } else if (k == ESSAY_TOKEN_HAN_BIGRAM || k == ESSAY_TOKEN_HAN_WORD) {
         /* a pair, or a word of two characters */
@@ -395,14 +399,16 @@ typedef struct bterm {
                             * the part + 1 */
     };
     uint32_t len, cap;
-    uint32_t var : 24;     /* 'X': variant number in its part, in order of
+    uint32_t var : 23;     /* 'X': variant number in its part, in order of
                             * appearance (finish renumbers them by bytes);
                             * 'S': number of variants so far (<= 65536) */
+    uint32_t keyed : 1;    /* found by the character or pair cache only,
+                            * not in the slots */
     uint32_t str_len : 8;  /* kind byte + term: <= ESSAY_MAX_TOKEN_BYTES + 1 */
 } bterm;
 
 _Static_assert(sizeof(bterm) == 32, "bterm: two to a cache line");
-_Static_assert(ESSAY_MAX_TOKEN_BYTES + 1 <= 255 && (1u << EF_MAX_VBITS) < (1u << 24),
+_Static_assert(ESSAY_MAX_TOKEN_BYTES + 1 <= 255 && (1u << EF_MAX_VBITS) < (1u << 23),
                "bterm's bit fields");
 
 typedef struct spill_run {
@@ -458,7 +464,7 @@ typedef struct part {
     bterm *terms;
     size_t n_terms, cap_terms;
     uint64_t *slots; /* hash high bits | term index + 1 */
-    size_t n_slots;
+    size_t n_slots, n_slotted; /* slots, terms in them (not the keyed ones) */
     essay_buf strs;
     uint64_t n_postings, n_positions;
     /* spilling (essay_index_build_file): when the part's postings buffers
@@ -518,6 +524,8 @@ static int table_grow(part *pt)
         return ESSAY_ENOMEM;
     for (size_t i = 0; i < pt->n_terms; i++) {
         const bterm *t = &pt->terms[i];
+        if (t->keyed)
+            continue;
         const char *str = pt->strs.data + t->str_off;
         uint64_t hash = term_hash((unsigned char)str[0], str + 1, t->str_len - 1);
         size_t h = (size_t)hash & (n - 1);
@@ -533,9 +541,26 @@ static int table_grow(part *pt)
 
 /* Index of the term (added when new), -1 when out of memory, -2 past the
  * table's limits. */
+/* A new term record for bytes[0, len): its index, -1 when out of memory,
+ * -2 past the table's limits. */
+static int64_t term_new(part *pt, const char *bytes, uint32_t len)
+{
+    if (pt->n_terms >= UINT32_MAX - 1 || pt->strs.len + len > UINT32_MAX || len > 255)
+        return -2;
+    if (ESSAY_ARRAY_GROW(pt->terms, pt->cap_terms, pt->n_terms + 1) != 0)
+        return -1;
+    bterm *t = &pt->terms[pt->n_terms];
+    memset(t, 0, sizeof *t);
+    t->str_off = (uint32_t)pt->strs.len;
+    t->str_len = len;
+    if (essay_buf_put(&pt->strs, bytes, len) != 0)
+        return -1;
+    return (int64_t)pt->n_terms++;
+}
+
 static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len)
 {
-    if ((pt->n_terms + 1) * 2 > pt->n_slots && table_grow(pt) != 0)
+    if ((pt->n_slotted + 1) * 2 > pt->n_slots && table_grow(pt) != 0)
         return -1;
     size_t mask = pt->n_slots - 1, h = (size_t)hash & mask;
     uint64_t hi = hash & 0xFFFFFFFF00000000ull;
@@ -548,18 +573,12 @@ static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len
         }
         h = (h + 1) & mask;
     }
-    if (pt->n_terms >= UINT32_MAX - 1 || pt->strs.len + len > UINT32_MAX || len > 255)
-        return -2;
-    if (ESSAY_ARRAY_GROW(pt->terms, pt->cap_terms, pt->n_terms + 1) != 0)
-        return -1;
-    bterm *t = &pt->terms[pt->n_terms];
-    memset(t, 0, sizeof *t);
-    t->str_off = (uint32_t)pt->strs.len;
-    t->str_len = len;
-    if (essay_buf_put(&pt->strs, bytes, len) != 0)
-        return -1;
-    pt->slots[h] = hi | (uint64_t)++pt->n_terms;
-    return (int64_t)pt->n_terms - 1;
+    int64_t id = term_new(pt, bytes, len);
+    if (id >= 0) {
+        pt->slots[h] = hi | (uint64_t)(id + 1);
+        pt->n_slotted++;
+    }
+    return id;
 }
 
 static unsigned pool_class(size_t n)
@@ -721,25 +740,49 @@ static int resolve_para(part *pt, essay_error *err)
 {
     worker_ctx *w = &pt->w;
     tok_rec *toks = w->toks;
-    /* Han pairs: their table's slots fetched together, then read */
+    /* Han characters and pairs: the two caches hold every one the part
+     * has (the slots none), so one missing there is new.  The pair table's
+     * slots are fetched together, then read. */
     const uint32_t *pairs = w->pairs;
     size_t np = w->n_pairs;
     if (w->cap_bi) {
         size_t mask = w->cap_bi - 1;
         for (size_t i = 0; i < np; i++)
-            __builtin_prefetch(&w->bi[bi_hash(toks[pairs[i]].key, mask)]);
+            if (toks[pairs[i]].fill == FILL_BI)
+                __builtin_prefetch(&w->bi[bi_hash(toks[pairs[i]].key, mask)]);
     }
     for (size_t i = 0; i < np; i++) {
         tok_rec *t = &toks[pairs[i]];
-        t->id = bi_get(w, t->key);
-        if (t->id == TOK_UNRESOLVED) { /* a new pair, or new to this part */
-            char b[16];
+        bool uni = t->fill == FILL_UNI;
+        t->id = uni ? w->uni[t->key] - 1 : bi_get(w, t->key);
+        if (t->id != TOK_UNRESOLVED)
+            continue;
+        char b[16];
+        size_t k = 1;
+        b[0] = (char)t->kind;
+        if (uni) {
+            k += essay_utf8_encode((uint32_t)t->key, b + k);
+        } else {
             uint32_t cpm = (1u << BI_CP_BITS) - 1;
-            size_t k = essay_utf8_encode((uint32_t)(t->key >> BI_CP_BITS) & cpm, b);
+            k += essay_utf8_encode((uint32_t)(t->key >> BI_CP_BITS) & cpm, b + k);
             k += essay_utf8_encode((uint32_t)t->key & cpm, b + k);
-            if (tok_bytes(w, t, b, k) != 0)
-                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
         }
+        if (!uni && pt->n_terms + 1 >= (1u << BI_ID_BITS)) {
+            /* past what the pair table can name: by bytes, in the slots */
+            if (tok_bytes(w, t, b + 1, k - 1) != 0)
+                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+            t->fill = FILL_NONE;
+            continue;
+        }
+        int64_t id = term_new(pt, b, (uint32_t)k);
+        if (id == -2)
+            return essay_fail(err, ESSAY_ELIMIT, "too many distinct terms for one index");
+        if (id < 0 || (!uni && bi_put(w, t->key, (uint32_t)id) != 0))
+            return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+        pt->terms[id].keyed = 1;
+        t->id = (uint32_t)id;
+        if (uni)
+            w->uni[t->key] = (uint32_t)id + 1;
     }
     /* the rest by bytes, in the term table */
     const char *arena = w->arena.data;
@@ -778,13 +821,6 @@ static int resolve_para(part *pt, essay_error *err)
                 wi->id[t->fill == FILL_EXACT] = (uint32_t)id + 1;
             break;
         }
-        case FILL_UNI:
-            w->uni[t->key] = (uint32_t)id + 1;
-            break;
-        case FILL_BI:
-            if (bi_put(w, t->key, (uint32_t)id) != 0)
-                return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
-            break;
         default:
             break;
         }
@@ -1193,7 +1229,7 @@ static int seal_part(part *pt, essay_error *err)
 {
     essay_free(pt->slots);
     pt->slots = NULL;
-    pt->n_slots = 0;
+    pt->n_slots = pt->n_slotted = 0;
     if (sort_terms(pt) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
     if (pt->n_runs > 0 && pt->budget) {
@@ -1223,7 +1259,7 @@ static void part_release(part *pt)
     pt->cap_spilled = 0;
     pt->terms = NULL;
     pt->slots = NULL;
-    pt->n_terms = pt->cap_terms = pt->n_slots = 0;
+    pt->n_terms = pt->cap_terms = pt->n_slots = pt->n_slotted = 0;
 }
 
 static void *worker_main(void *arg)
