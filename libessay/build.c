@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define CHUNK_BYTES (256u << 10)
@@ -482,6 +481,7 @@ typedef struct part {
     size_t cap_spilled;
     uint64_t *dirty;      /* bit per term: postings since the last spill */
     size_t cap_dirty;     /* words */
+    essay_buf stage;      /* what a spill writes next */
     /* finish */
     uint32_t *order;  /* term indexes in byte order (the first n_sorted) */
     size_t n_sorted;
@@ -982,7 +982,7 @@ static int sort_terms(part *pt)
 }
 
 #define SPILL_BUF (16u << 10)
-#define SPILL_IOV 256u /* terms a write: 512 vectors, below every IOV_MAX */
+#define SPILL_STAGE (256u << 10) /* bytes a write() */
 
 /* Test hooks: spill when the buffers hold more than n bytes, cut chunks
  * of n bytes (0: the defaults). */
@@ -998,11 +998,11 @@ void essay_build_chunk_bytes(size_t n)
     atomic_store(&chunk_bytes_override, n);
 }
 
-/* Write all of iov[0, n) (the vector is used up). */
-static int spill_writev(part *pt, struct iovec *iov, size_t n, essay_error *err)
+static int spill_write(part *pt, const void *p, size_t n, essay_error *err)
 {
+    const uint8_t *q = p;
     while (n > 0) {
-        ssize_t w = writev(pt->spill_fd, iov, (int)n);
+        ssize_t w = write(pt->spill_fd, q, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -1010,17 +1010,9 @@ static int spill_writev(part *pt, struct iovec *iov, size_t n, essay_error *err)
                                    "cannot write temporary postings beside it: %s",
                                    strerror(errno));
         }
+        q += w;
+        n -= (size_t)w;
         pt->spill_len += (uint64_t)w;
-        size_t left = (size_t)w;
-        while (n > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
     }
     return 0;
 }
@@ -1074,54 +1066,46 @@ static int spill(part *pt, essay_error *err)
     spill_run *r = &pt->runs[pt->n_runs];
     memset(r, 0, sizeof *r);
     r->off = pt->spill_len;
-    /* the terms with postings (the dirty bits), in byte order, written
-     * straight from their buffers a batch at a time */
-    uint32_t head[SPILL_IOV][2];
-    struct iovec iov[2 * SPILL_IOV];
-    uint32_t batch[SPILL_IOV];
-    size_t nb = 0;
+    /* the terms with postings (the dirty bits), in byte order, through a
+     * staging buffer kept from spill to spill (writev() straight from the
+     * buffers costs more: the kernel copies small pieces slowly) */
+    essay_buf *out = &pt->stage;
+    out->len = 0;
     int rc = 0;
-    for (size_t k = 0; k <= n && rc == 0; k++) {
-        if (k < n) {
-            uint32_t id = ids[k];
-            if ((size_t)(id >> 6) >= pt->cap_dirty ||
-                !(pt->dirty[id >> 6] & ((uint64_t)1 << (id & 63))))
-                continue;
-            pt->dirty[id >> 6] &= ~((uint64_t)1 << (id & 63));
-            bterm *t = &pt->terms[id];
-            if (t->len == 0)
-                continue;
-            if (t->len > UINT32_MAX - pt->spilled[id]) {
-                rc = essay_fail(err, ESSAY_ELIMIT, "a term's postings exceed 4 GiB");
-                break;
-            }
-            pt->spilled[id] += t->len;
-            head[nb][0] = id;
-            head[nb][1] = t->len;
-            iov[2 * nb].iov_base = head[nb];
-            iov[2 * nb].iov_len = sizeof head[nb];
-            iov[2 * nb + 1].iov_base = t->buf;
-            iov[2 * nb + 1].iov_len = t->len;
-            batch[nb++] = id;
-            if (nb < SPILL_IOV)
-                continue;
-        }
-        if (nb == 0)
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        uint32_t id = ids[k];
+        if ((size_t)(id >> 6) >= pt->cap_dirty ||
+            !(pt->dirty[id >> 6] & ((uint64_t)1 << (id & 63))))
             continue;
-        rc = spill_writev(pt, iov, 2 * nb, err);
-        for (size_t i = 0; i < nb; i++) {
-            bterm *t = &pt->terms[batch[i]];
-            if (t->cap > POOL_MAX)
-                essay_free(t->buf);
-            t->buf = NULL;
-            /* a hint for the next period: half of what it used in this one
-             * (most of a frequent term's reallocations are saved, and a
-             * rare one's buffer is not kept) */
-            t->cap = t->len / 2;
-            t->len = 0;
+        pt->dirty[id >> 6] &= ~((uint64_t)1 << (id & 63));
+        bterm *t = &pt->terms[id];
+        if (t->len == 0)
+            continue;
+        uint32_t head[2] = { id, t->len };
+        if (t->len > UINT32_MAX - pt->spilled[id]) {
+            rc = essay_fail(err, ESSAY_ELIMIT, "a term's postings exceed 4 GiB");
+            break;
         }
-        nb = 0;
+        pt->spilled[id] += t->len;
+        if (essay_buf_put(out, head, sizeof head) != 0 || essay_buf_put(out, t->buf, t->len) != 0) {
+            rc = essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+            break;
+        }
+        if (t->cap > POOL_MAX)
+            essay_free(t->buf);
+        t->buf = NULL;
+        /* a hint for the next period: half of what it used in this one
+         * (most of a frequent term's reallocations are saved, and a rare
+         * one's buffer is not kept) */
+        t->cap = t->len / 2;
+        t->len = 0;
+        if (out->len >= SPILL_STAGE) {
+            rc = spill_write(pt, out->data, out->len, err);
+            out->len = 0;
+        }
     }
+    if (rc == 0 && out->len > 0)
+        rc = spill_write(pt, out->data, out->len, err);
     if (rc != 0)
         return rc;
     r->end = pt->spill_len;
@@ -1254,6 +1238,7 @@ static void part_release(part *pt)
     essay_free(pt->dirty);
     pt->dirty = NULL;
     pt->cap_dirty = 0;
+    essay_buf_free(&pt->stage);
     essay_buf_free(&pt->strs);
     pt->spilled = NULL;
     pt->cap_spilled = 0;
