@@ -1216,12 +1216,16 @@ static int seal_part(part *pt, essay_error *err)
     pt->n_slots = pt->n_slotted = 0;
     if (sort_terms(pt) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+    int rc = 0;
     if (pt->n_runs > 0 && pt->budget) {
-        int rc = spill(pt, err);
+        rc = spill(pt, err);
         pool_reset(pt, true); /* every buffer is on disk now */
-        return rc;
     }
-    return 0;
+    essay_buf_free(&pt->stage);
+    essay_free(pt->dirty);
+    pt->dirty = NULL;
+    pt->cap_dirty = 0;
+    return rc;
 }
 
 /* Free a part's terms and postings (the build failed, or they are
@@ -1617,7 +1621,7 @@ static void run_parallel(void *(*fn)(void *), void *jobs, size_t job_size, unsig
 
 /* Text is coded in batches of about FINISH_BATCH bytes, each cut among the
  * threads and written in order, so memory stays bounded. */
-#define FINISH_BATCH (2u << 20)
+#define FINISH_BATCH (1u << 20)
 #define FINISH_TERMS 8192u
 
 typedef struct text_job {
@@ -2327,6 +2331,11 @@ static int build_terms(builder *bp, const essay_corpus *corpus, const essay_buil
     for (unsigned i = 0; i < n_started; i++)
         pthread_join(tids[i], NULL);
     pthread_mutex_destroy(&b.mu);
+#ifdef __GLIBC__
+    /* the workers' heaps hold what their analyzers and caches freed: give
+     * it back before finish allocates the output's buffers */
+    malloc_trim(0);
+#endif
     int rc = b.failed;
     if (rc != 0 && err)
         *err = b.err;
