@@ -2064,6 +2064,17 @@ static int finish(builder *b, sink *out, essay_error *err)
         uint64_t batch = 0, gsize[MAX_THREADS] = { 0 };
         bool spilled = false;
         for (; g < b->n_terms && batch < FINISH_BATCH && npt < FINISH_TERMS; g++) {
+            /* the records of the terms a little ahead (random in their
+             * parts, which met them in no particular order), and their
+             * bytes a little less far ahead */
+            if (g + 16 < b->n_terms)
+                for (uint32_t k = gfirst[g + 16]; k < gfirst[g + 17]; k++)
+                    __builtin_prefetch(&b->parts[inst[k] >> 32].terms[(uint32_t)inst[k]]);
+            if (g + 8 < b->n_terms) {
+                const part *pp = &b->parts[inst[gfirst[g + 8]] >> 32];
+                __builtin_prefetch(pp->strs.data +
+                                   pp->terms[(uint32_t)inst[gfirst[g + 8]]].str_off);
+            }
             ef_term *r = &recs[g];
             uint32_t df = 0;
             if (ESSAY_ARRAY_GROW(pts, cap_pts, npt + 1) != 0)
