@@ -2278,6 +2278,12 @@ static void builder_free(builder *b)
     essay_tp_free(b->tp);
     essay_free(b->doclen);
     essay_free(b->chunks);
+#ifdef __GLIBC__
+    /* a build frees tens of MB in the heaps of its threads, which glibc
+     * would keep: give them back, the caller's next step (opening the
+     * index it just wrote, say) should not pay for them */
+    malloc_trim(0);
+#endif
 }
 
 /* Analyze the corpus into the parts' term tables (every core). */
