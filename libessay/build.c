@@ -193,10 +193,9 @@ static inline uint32_t bi_get(const worker_ctx *w, uint64_t key)
     }
 }
 
+/* Add a pair; id < 2^BI_ID_BITS (resolve_para sends the others by bytes). */
 static int bi_put(worker_ctx *w, uint64_t key, uint32_t id)
 {
-    if (id >= (1u << BI_ID_BITS))
-        return 0; /* the term table takes it */
     if ((w->n_bi + 1) * 4 > w->cap_bi * 3) {
         size_t n = w->cap_bi ? w->cap_bi * 2 : 4096;
         uint64_t *t = essay_calloc(n, sizeof(uint64_t));
@@ -544,8 +543,6 @@ static int table_grow(part *pt)
     return 0;
 }
 
-/* Index of the term (added when new), -1 when out of memory, -2 past the
- * table's limits. */
 /* A new term record for bytes[0, len): its index, -1 when out of memory,
  * -2 past the table's limits. */
 static int64_t term_new(part *pt, const char *bytes, uint32_t len)
@@ -563,6 +560,8 @@ static int64_t term_new(part *pt, const char *bytes, uint32_t len)
     return (int64_t)pt->n_terms++;
 }
 
+/* Index of the term (added to the records and the slots when new), -1
+ * when out of memory, -2 past the table's limits. */
 static int64_t term_get(part *pt, uint64_t hash, const char *bytes, uint32_t len)
 {
     if ((pt->n_slotted + 1) * 2 > pt->n_slots && table_grow(pt) != 0)
@@ -817,20 +816,48 @@ static int resolve_para(part *pt, essay_error *err)
         if (id < 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
         t->id = (uint32_t)id;
-        switch (t->fill) {
-        case FILL_STEM:
-        case FILL_EXACT: {
+        if (t->fill == FILL_STEM || t->fill == FILL_EXACT) {
             /* unless the analyzer's cache was emptied since */
             word_ids *wi = &w->words[(uint32_t)t->key];
             if ((uint32_t)(t->key >> 32) == *w->gen && wi->gen == *w->gen)
                 wi->id[t->fill == FILL_EXACT] = (uint32_t)id + 1;
-            break;
-        }
-        default:
-            break;
         }
     }
     return 0;
+}
+
+/* Spilling: a bit per term, set when its buffer gets its first postings
+ * since the last spill, so a spill visits only those terms. */
+static int dirty_mark(part *pt, uint32_t id)
+{
+    if ((size_t)(id >> 6) >= pt->cap_dirty) {
+        size_t old = pt->cap_dirty;
+        if (ESSAY_ARRAY_GROW(pt->dirty, pt->cap_dirty, (size_t)(id >> 6) + 1) != 0)
+            return ESSAY_ENOMEM;
+        memset(pt->dirty + old, 0, (pt->cap_dirty - old) * sizeof(uint64_t));
+    }
+    pt->dirty[id >> 6] |= (uint64_t)1 << (id & 63);
+    return 0;
+}
+
+/* Whether the term was marked, clearing the mark. */
+static bool dirty_take(part *pt, uint32_t id)
+{
+    if ((size_t)(id >> 6) >= pt->cap_dirty)
+        return false;
+    uint64_t bit = (uint64_t)1 << (id & 63);
+    bool was = (pt->dirty[id >> 6] & bit) != 0;
+    pt->dirty[id >> 6] &= ~bit;
+    return was;
+}
+
+/* The spill state kept between spills, once no spill can follow. */
+static void dirty_free(part *pt)
+{
+    essay_free(pt->dirty);
+    pt->dirty = NULL;
+    pt->cap_dirty = 0;
+    essay_buf_free(&pt->stage);
 }
 
 /* Add the grouped paragraph `doc` to the part's terms. */
@@ -882,17 +909,8 @@ static int invert_para(part *pt, uint32_t doc, essay_error *err)
             }
             var = w->var;
         }
-        if (t->len == 0 && pt->budget) {
-            if (((size_t)id >> 6) >= pt->cap_dirty) {
-                size_t old = pt->cap_dirty;
-                if (ESSAY_ARRAY_GROW(pt->dirty, pt->cap_dirty, ((size_t)id >> 6) + 1) != 0)
-                    rc = ESSAY_ENOMEM;
-                else
-                    memset(pt->dirty + old, 0, (pt->cap_dirty - old) * sizeof(uint64_t));
-            }
-            if (rc == 0)
-                pt->dirty[id >> 6] |= (uint64_t)1 << (id & 63);
-        }
+        if (rc == 0 && t->len == 0 && pt->budget)
+            rc = dirty_mark(pt, id);
         if (rc == 0)
             rc = term_append(pt, t, doc, w->pos + gr->start, var, gr->count);
         if (rc != 0)
@@ -1034,6 +1052,8 @@ static int spill_write(part *pt, const void *p, size_t n, essay_error *err)
     return 0;
 }
 
+/* Write the postings buffered since the last spill as one run, in term
+ * byte order, and empty the buffers. */
 static int spill(part *pt, essay_error *err)
 {
     if (pt->spill_fd < 0) {
@@ -1091,10 +1111,8 @@ static int spill(part *pt, essay_error *err)
     int rc = 0;
     for (size_t k = 0; k < n && rc == 0; k++) {
         uint32_t id = ids[k];
-        if ((size_t)(id >> 6) >= pt->cap_dirty ||
-            !(pt->dirty[id >> 6] & ((uint64_t)1 << (id & 63))))
+        if (!dirty_take(pt, id))
             continue;
-        pt->dirty[id >> 6] &= ~((uint64_t)1 << (id & 63));
         bterm *t = &pt->terms[id];
         if (t->len == 0)
             continue;
@@ -1238,10 +1256,7 @@ static int seal_part(part *pt, essay_error *err)
         rc = spill(pt, err);
         pool_reset(pt, true); /* every buffer is on disk now */
     }
-    essay_buf_free(&pt->stage);
-    essay_free(pt->dirty);
-    pt->dirty = NULL;
-    pt->cap_dirty = 0;
+    dirty_free(pt);
     return rc;
 }
 
@@ -1256,10 +1271,7 @@ static void part_release(part *pt)
     essay_free(pt->terms);
     essay_free(pt->slots);
     essay_free(pt->spilled);
-    essay_free(pt->dirty);
-    pt->dirty = NULL;
-    pt->cap_dirty = 0;
-    essay_buf_free(&pt->stage);
+    dirty_free(pt);
     essay_buf_free(&pt->strs);
     pt->spilled = NULL;
     pt->cap_spilled = 0;
