@@ -282,6 +282,79 @@ static void analyze_fastpath_equals_icu_random_ascii(void)
     CHECK_INT(differing, 0);
 }
 
+/* Non-ASCII text with ASCII gaps of every length around ASCII_GAP_MIN:
+ * where a region ends at a long gap and the fast path takes over, the
+ * tokens must still be exactly ICU's.  Real Chinese manual text first
+ * (whole and line by line), then random mixes of ASCII words, spaces and
+ * characters that join or break differently under UAX #29 (Han, kana,
+ * combining marks, joiners, full-width forms, emoji, Greek). */
+static void analyze_fastpath_equals_icu_mixed(void)
+{
+    size_t len;
+    char *text = read_file("real/zh.txt", &len);
+    CHECK(text != NULL);
+    if (text) {
+        toks fast = run(text, len, 0), icu = run(text, len, ESSAY_ANALYZE_NO_FASTPATH);
+        CHECK(fast.n > 100000);
+        CHECK(same_stream(&fast, &icu, text));
+        free(fast.v);
+        free(icu.v);
+        size_t lines = 0, differing = 0;
+        for (size_t i = 0; i < len;) {
+            size_t e = i;
+            while (e < len && text[e] != '\n')
+                e++;
+            toks f = run(text + i, e - i, 0), g = run(text + i, e - i, ESSAY_ANALYZE_NO_FASTPATH);
+            differing += !same_stream(&f, &g, text + i);
+            lines++;
+            free(f.v);
+            free(g.v);
+            i = e + 1;
+        }
+        CHECK(lines > 1000);
+        CHECK_INT(differing, 0);
+        free(text);
+    }
+    static const char *const pieces[] = {
+        " ", " ", "  ", "\n", "\t", "a", "ls", "--recursive", "file.txt", "3.14", "x_y", "can't",
+        "@", ",", ".", "-", "中", "文件", "數學", "。", "，", "、", "ａ", "１", "カ", "ー", "の",
+        "\xcc\x81", "\xe2\x80\x8d", "\xe2\x80\x8c", "\xef\xbb\xbf", "\xf0\x9f\x98\x80", "é", "Ω",
+    };
+    const size_t n_pieces = sizeof pieces / sizeof *pieces;
+    uint64_t seed = 0x2545F4914F6CDD1Dull;
+    char buf[512];
+    int differing = 0;
+    for (int iter = 0; iter < 4000; iter++) {
+        size_t n = 0;
+        while (n < 300) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            const char *p;
+            if (seed % 5 == 0) {
+                /* an ASCII gap of 1..80 bytes: words and spaces */
+                size_t g = 1 + (size_t)((seed >> 8) % 80);
+                for (size_t k = 0; k < g && n < sizeof buf - 1; k++)
+                    buf[n++] = "ab c1 ._-'"[(seed >> (16 + k % 40)) % 10];
+                continue;
+            }
+            p = pieces[(seed >> 8) % n_pieces];
+            size_t pl = strlen(p);
+            if (n + pl >= sizeof buf - 1)
+                break;
+            memcpy(buf + n, p, pl);
+            n += pl;
+        }
+        buf[n] = 0;
+        toks f = run(buf, n, 0), g = run(buf, n, ESSAY_ANALYZE_NO_FASTPATH);
+        if (!same_stream(&f, &g, buf) && differing++ < 5)
+            fprintf(stderr, "  input: \"%s\"\n", buf);
+        free(f.v);
+        free(g.v);
+    }
+    CHECK_INT(differing, 0);
+}
+
 /* ---- hard cases ---- */
 
 static void analyze_english_stems_and_exact(void)
@@ -628,6 +701,7 @@ int main(int argc, char **argv)
         data_dir = argv[1];
     RUN(analyze_fastpath_equals_icu_random_ascii);
     RUN(analyze_fastpath_equals_icu_real_text);
+    RUN(analyze_fastpath_equals_icu_mixed);
     RUN(analyze_positions_mode_equals_full);
     RUN(analyze_chunk_boundary_on_cut_char);
     RUN(analyze_han_then_format_char);
