@@ -82,6 +82,7 @@ typedef struct tgroup {
     uint32_t id;        /* term index in the part */
     uint32_t count;     /* tokens, then the fill cursor */
     uint32_t start;     /* first slot in the positions array */
+    uint32_t slot;      /* its entry in the term map */
     uint8_t kind;
 } tgroup;
 
@@ -111,7 +112,10 @@ typedef struct worker_ctx {
     uint32_t *uni;         /* folded Han code point -> term index + 1 */
     uint64_t *bi;          /* Han pair: key << BI_ID_BITS | term index; 0 empty */
     size_t n_bi, cap_bi;
+    const struct part *pt; /* the part it fills */
 } worker_ctx;
+
+static inline void prefetch_term(const worker_ctx *w, uint32_t id);
 
 /* The hash of a term (kind byte + bytes) in the build's tables: the
  * bytes seeded with the kind.  Taken from the analyzer's output rather than
@@ -286,6 +290,7 @@ static int collect_tok(void *payload, const essay_token *t)
         unsigned x = k == ESSAY_TOKEN_EXACT;
         if (wi->id[x] != 0) {
             r->id = wi->id[x] - 1;
+            prefetch_term(w, r->id);
             return 0;
         }
         r->fill = (uint8_t)(FILL_STEM + x);
@@ -294,6 +299,7 @@ static int collect_tok(void *payload, const essay_token *t)
         if (han_cp(u, t->term_len, &cp) == t->term_len) {
             if (w->uni[cp] != 0) {
                 r->id = w->uni[cp] - 1;
+                prefetch_term(w, r->id);
                 return 0;
             }
             /* new to the part: added with the pairs (resolve_para) */
@@ -329,9 +335,11 @@ static int group_para(worker_ctx *w)
     while (need < 2 * n)
         need *= 2;
     if (need > w->cap_map) {
-        uint64_t *m = essay_realloc(w->map, need * sizeof(uint64_t));
+        /* all zero: each paragraph clears the entries it used */
+        uint64_t *m = essay_calloc(need, sizeof(uint64_t));
         if (!m)
             return ESSAY_ENOMEM;
+        essay_free(w->map);
         w->map = m;
         w->cap_map = need;
     }
@@ -341,7 +349,6 @@ static int group_para(worker_ctx *w)
         ESSAY_ARRAY_GROW(w->twin, w->cap_twin, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->var, w->cap_var, n + 1) != 0)
         return ESSAY_ENOMEM;
-    memset(w->map, 0, need * sizeof(uint64_t));
     size_t mask = need - 1, ng = 0;
     for (size_t i = 0; i < n; i++) {
         const tok_rec *t = &w->toks[i];
@@ -356,6 +363,7 @@ static int group_para(worker_ctx *w)
                 gr->id = t->id;
                 gr->kind = t->kind;
                 gr->count = 0;
+                gr->slot = (uint32_t)h;
                 break;
             }
             if ((uint32_t)(v >> 32) == t->id) {
@@ -369,6 +377,7 @@ static int group_para(worker_ctx *w)
     }
     uint32_t at = 0;
     for (size_t g = 0; g < ng; g++) {
+        w->map[w->groups[g].slot] = 0;
         w->groups[g].start = at;
         at += w->groups[g].count;
         w->groups[g].count = 0;
@@ -493,6 +502,13 @@ typedef struct part {
     uint32_t *roff;   /* a stem's first slot in remap */
     uint32_t *remap;  /* provisional variant -> canonical number */
 } part;
+
+/* A term record, wanted by invert_para once the paragraph is analyzed:
+ * fetched as soon as its index is known, so the miss overlaps analysis. */
+static inline void prefetch_term(const worker_ctx *w, uint32_t id)
+{
+    __builtin_prefetch(&w->pt->terms[id], 1);
+}
 
 typedef struct builder {
     const essay_corpus *corpus;
@@ -759,8 +775,10 @@ static int resolve_para(part *pt, essay_error *err)
         tok_rec *t = &toks[pairs[i]];
         bool uni = t->fill == FILL_UNI;
         t->id = uni ? w->uni[t->key] - 1 : bi_get(w, t->key);
-        if (t->id != TOK_UNRESOLVED)
+        if (t->id != TOK_UNRESOLVED) {
+            prefetch_term(w, t->id);
             continue;
+        }
         char b[16];
         size_t k = 1;
         b[0] = (char)t->kind;
@@ -1289,6 +1307,7 @@ static void *worker_main(void *arg)
     int rc = essay_analyzer_new(&w->an, &err);
     if (rc == 0) {
         w->gen = essay_analyzer_word_gen(w->an);
+        w->pt = pt;
         w->words = essay_calloc(ESSAY_ANALYZE_REF_SLOTS, sizeof(word_ids));
         w->uni = essay_calloc(HAN_CPS, sizeof(uint32_t));
         if (!w->words || !w->uni || essay_tp_count_new(&w->tp) != 0)
@@ -1648,9 +1667,10 @@ static void run_parallel(void *(*fn)(void *), void *jobs, size_t job_size, unsig
     }
 }
 
-/* Text is coded in batches of about FINISH_BATCH bytes, each cut among the
- * threads and written in order, so memory stays bounded. */
-#define FINISH_BATCH (1u << 20)
+/* Text and postings are coded in batches of about FINISH_BATCH source
+ * bytes (postings: or FINISH_TERMS terms), shared among the threads and
+ * written in order, so memory stays bounded. */
+#define FINISH_BATCH (1u << 19)
 #define FINISH_TERMS 8192u
 
 typedef struct text_job {
@@ -1698,56 +1718,179 @@ typedef struct post_term {
     uint8_t kind, vbits;
 } post_term;
 
+/* A batch: merged terms [g0, g1), their sources, and the spilled streams
+ * of each part read back. */
+typedef struct post_batch {
+    size_t g0, g1;
+    post_term *pts;
+    size_t npt, cap_pts;
+    psrc *psv;
+    size_t nps, cap_psv;
+    uint64_t bytes;              /* source bytes */
+    essay_buf gout[MAX_THREADS]; /* per part */
+} post_batch;
+
+/* Batches are pipelined: in each round the threads encode batch `enc`,
+ * cut in POST_PIECES pieces that whichever thread is free takes, while
+ * thread 0 first prepares the next batch `nxt` (serial work: records, term
+ * bytes, reading spills back).  The main thread then writes `enc`. */
+#define POST_PIECES 8u
+
+typedef struct post_state {
+    builder *b;
+    const uint64_t *inst;
+    const uint32_t *gfirst;
+    const uint32_t *nvar;
+    ef_term *recs;
+    essay_buf *tstr;
+    post_batch batch[2];
+    post_batch *enc, *nxt;
+    size_t piece[POST_PIECES + 1]; /* piece i: enc->pts[piece[i], piece[i + 1]) */
+    essay_buf pout[POST_PIECES];
+    _Atomic unsigned next_piece;
+    int prep_rc;
+    essay_error prep_err;
+} post_state;
+
 typedef struct post_job {
-    const builder *b;
-    post_term *terms;
-    size_t from, to;
-    psrc *src;
+    post_state *s;
+    unsigned thread;
     post_scratch sc;
-    essay_buf out;
     int rc;
 } post_job;
 
-
-static void *post_job_run(void *arg)
+/* Prepare the batch of merged terms from g0 (the records' hash, bytes,
+ * kind, df and vbits; each term's sources) and read its spilled streams
+ * back, each part's runs front to back. */
+static int post_prep(post_state *s, post_batch *pb, size_t g0, essay_error *err)
 {
-    post_job *j = arg;
-    j->out.len = 0;
-    j->rc = 0;
-    for (size_t i = j->from; i < j->to && j->rc == 0; i++) {
-        post_term *pt = &j->terms[i];
-        size_t before = j->out.len;
-        j->rc = encode_postings(j->b, j->src + pt->src, pt->n_src, pt->df,
-                                pt->kind == EF_KIND_STEM, pt->vbits, &j->sc, &j->out);
-        pt->len = (uint32_t)(j->out.len - before);
+    builder *b = s->b;
+    const uint64_t *inst = s->inst;
+    const uint32_t *gfirst = s->gfirst;
+    size_t g = g0, npt = 0, nps = 0;
+    uint64_t batch = 0, gsize[MAX_THREADS] = { 0 };
+    bool spilled = false;
+    for (; g < b->n_terms && batch < FINISH_BATCH && npt < FINISH_TERMS; g++) {
+        /* the records of the terms a little ahead (random in their parts,
+         * which met them in no particular order), and their bytes a little
+         * less far ahead */
+        if (g + 16 < b->n_terms)
+            for (uint32_t k = gfirst[g + 16]; k < gfirst[g + 17]; k++)
+                __builtin_prefetch(&b->parts[inst[k] >> 32].terms[(uint32_t)inst[k]]);
+        if (g + 8 < b->n_terms) {
+            const part *pp = &b->parts[inst[gfirst[g + 8]] >> 32];
+            __builtin_prefetch(pp->strs.data + pp->terms[(uint32_t)inst[gfirst[g + 8]]].str_off);
+        }
+        ef_term *r = &s->recs[g];
+        uint32_t df = 0;
+        if (ESSAY_ARRAY_GROW(pb->pts, pb->cap_pts, npt + 1) != 0)
+            goto oom;
+        post_term *q = &pb->pts[npt];
+        q->g = (uint32_t)g;
+        q->src = (uint32_t)nps;
+        q->n_src = 0;
+        for (uint32_t k = gfirst[g]; k < gfirst[g + 1]; k++) {
+            part *pt = &b->parts[inst[k] >> 32];
+            uint32_t id = (uint32_t)inst[k];
+            const bterm *t = &pt->terms[id];
+            if (k == gfirst[g]) {
+                r->hash = essay_hash64(pt->strs.data + t->str_off, t->str_len);
+                /* term bytes in sorted order: the image does not depend on
+                 * the order in which threads met the terms */
+                r->str_off = (uint32_t)s->tstr->len;
+                r->str_len = (uint16_t)t->str_len;
+                if (essay_buf_put(s->tstr, pt->strs.data + t->str_off, t->str_len) != 0)
+                    goto oom;
+                r->kind = (uint8_t)pt->strs.data[t->str_off];
+            }
+            if ((uint64_t)df + t->df > UINT32_MAX)
+                return essay_fail(err, ESSAY_ELIMIT, "the index exceeds a format limit");
+            df += t->df;
+            if (r->kind == EF_KIND_EXACT)
+                continue;
+            if (ESSAY_ARRAY_GROW(pb->psv, pb->cap_psv, nps + 1) != 0)
+                goto oom;
+            psrc *ps = &pb->psv[nps++];
+            q->n_src++;
+            ps->p = t->buf; /* NULL when all of it was spilled */
+            ps->end = t->buf ? t->buf + t->len : t->buf;
+            ps->goff = SIZE_MAX;
+            ps->part = (uint32_t)(inst[k] >> 32);
+            ps->id = id;
+            if (pt->n_runs > 0) {
+                /* read back below; the pointers are set then */
+                ps->goff = gsize[ps->part];
+                ps->glen = (size_t)pt->spilled[id] + t->len;
+                gsize[ps->part] += ps->glen;
+                spilled = true;
+            }
+            batch += ps->goff == SIZE_MAX ? t->len : ps->glen;
+            ps->remap = pt->remap + pt->roff[id];
+            ps->left = t->df;
+        }
+        r->df = df;
+        if (r->kind == EF_KIND_EXACT)
+            continue;
+        q->df = df;
+        q->kind = r->kind;
+        q->vbits = 0;
+        if (r->kind == EF_KIND_STEM)
+            while (s->nvar[g] > 1 && ((s->nvar[g] - 1) >> q->vbits) != 0)
+                q->vbits++;
+        r->vbits = q->vbits;
+        npt++;
     }
-    return NULL;
+    pb->g0 = g0;
+    pb->g1 = g;
+    pb->npt = npt;
+    pb->nps = nps;
+    pb->bytes = batch;
+    if (!spilled)
+        return 0;
+    for (unsigned p = 0; p < b->n_parts; p++)
+        pb->gout[p].len = 0;
+    for (size_t k = 0; k < nps; k++) {
+        psrc *ps = &pb->psv[k];
+        if (ps->goff == SIZE_MAX)
+            continue;
+        essay_buf *o = &pb->gout[ps->part];
+        int rc = gather(&b->parts[ps->part], ps->id, o, err);
+        if (rc != 0)
+            return rc;
+        if (o->len != ps->goff + ps->glen)
+            return essay_fail(err, ESSAY_EINVAL, "internal error: spilled postings");
+    }
+    for (size_t k = 0; k < nps; k++) {
+        psrc *ps = &pb->psv[k];
+        if (ps->goff != SIZE_MAX) {
+            ps->p = (const uint8_t *)pb->gout[ps->part].data + ps->goff;
+            ps->end = ps->p + ps->glen;
+        }
+    }
+    return 0;
+oom:
+    return essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index");
 }
 
-/* Reading a batch's spilled streams back, one job per part: each part's
- * runs are read front to back, in term order, by one thread. */
-typedef struct gather_job {
-    part *pt;
-    unsigned p;
-    const psrc *src;
-    size_t n_src;
-    essay_buf out;
-    essay_error err;
-    int rc;
-} gather_job;
-
-static void *gather_job_run(void *arg)
+static void *post_round(void *arg)
 {
-    gather_job *j = arg;
-    j->out.len = 0;
+    post_job *j = arg;
+    post_state *s = j->s;
     j->rc = 0;
-    for (size_t k = 0; k < j->n_src && j->rc == 0; k++) {
-        const psrc *ps = &j->src[k];
-        if (ps->goff == SIZE_MAX || ps->part != j->p)
-            continue;
-        j->rc = gather(j->pt, ps->id, &j->out, &j->err);
-        if (j->rc == 0 && j->out.len != ps->goff + ps->glen)
-            j->rc = essay_fail(&j->err, ESSAY_EINVAL, "internal error: spilled postings");
+    if (j->thread == 0 && s->nxt)
+        s->prep_rc = post_prep(s, s->nxt, s->enc->g1, &s->prep_err);
+    const post_batch *enc = s->enc;
+    unsigned i;
+    while (j->rc == 0 && (i = atomic_fetch_add(&s->next_piece, 1)) < POST_PIECES) {
+        essay_buf *out = &s->pout[i];
+        out->len = 0;
+        for (size_t x = s->piece[i]; x < s->piece[i + 1] && j->rc == 0; x++) {
+            post_term *q = &enc->pts[x];
+            size_t before = out->len;
+            j->rc = encode_postings(s->b, enc->psv + q->src, q->n_src, q->df,
+                                    q->kind == EF_KIND_STEM, q->vbits, &j->sc, out);
+            q->len = (uint32_t)(out->len - before);
+        }
     }
     return NULL;
 }
@@ -1834,20 +1977,21 @@ static int finish(builder *b, sink *out, essay_error *err)
     unsigned nj = b->n_parts ? b->n_parts : 1;
     text_job tj[MAX_THREADS];
     post_job pj[MAX_THREADS];
-    gather_job gj[MAX_THREADS];
+    post_state ps;
     memset(tj, 0, sizeof tj);
     memset(pj, 0, sizeof pj);
-    memset(gj, 0, sizeof gj);
+    memset(&ps, 0, sizeof ps);
     for (unsigned k = 0; k < MAX_THREADS; k++) {
-        tj[k].b = pj[k].b = b;
-        tj[k].out = pj[k].out = gj[k].out = (essay_buf)ESSAY_BUF_INIT;
-        gj[k].pt = k < b->n_parts ? &b->parts[k] : NULL;
-        gj[k].p = k;
+        tj[k].b = b;
+        tj[k].out = (essay_buf)ESSAY_BUF_INIT;
+        pj[k].s = &ps;
+        pj[k].thread = k;
         pj[k].sc.docs = pj[k].sc.pos = (essay_buf)ESSAY_BUF_INIT;
+        for (unsigned i = 0; i < 2; i++)
+            ps.batch[i].gout[k] = (essay_buf)ESSAY_BUF_INIT;
     }
-    post_term *pts = NULL;
-    psrc *psv = NULL;
-    size_t cap_pts = 0, cap_psv = 0;
+    for (unsigned i = 0; i < POST_PIECES; i++)
+        ps.pout[i] = (essay_buf)ESSAY_BUF_INIT;
     ef_term *recs = NULL;
     uint32_t *hash = NULL;
     ef_article *arts = NULL;
@@ -2071,146 +2215,71 @@ static int finish(builder *b, sink *out, essay_error *err)
                 goto oom;
 
     /* POST, term by term in byte order, each merged from its parts, a
-     * batch at a time; TERM, TSTR and HASH after it */
+     * batch at a time (post_round); TERM, TSTR and HASH after it */
     sink_begin(out);
     uint64_t post_len = 0;
+    ps.b = b;
+    ps.inst = inst;
+    ps.gfirst = gfirst;
+    ps.nvar = nvar;
+    ps.recs = recs;
+    ps.tstr = &tstr;
+    rc = post_prep(&ps, &ps.batch[0], 0, err);
+    if (rc != 0)
+        goto done;
     unsigned n_batches = 0;
-    (void)n_batches;
-    for (size_t g = 0; g < b->n_terms;) {
-        size_t g0 = g, npt = 0, nps = 0;
-        uint64_t batch = 0, gsize[MAX_THREADS] = { 0 };
-        bool spilled = false;
-        for (; g < b->n_terms && batch < FINISH_BATCH && npt < FINISH_TERMS; g++) {
-            /* the records of the terms a little ahead (random in their
-             * parts, which met them in no particular order), and their
-             * bytes a little less far ahead */
-            if (g + 16 < b->n_terms)
-                for (uint32_t k = gfirst[g + 16]; k < gfirst[g + 17]; k++)
-                    __builtin_prefetch(&b->parts[inst[k] >> 32].terms[(uint32_t)inst[k]]);
-            if (g + 8 < b->n_terms) {
-                const part *pp = &b->parts[inst[gfirst[g + 8]] >> 32];
-                __builtin_prefetch(pp->strs.data +
-                                   pp->terms[(uint32_t)inst[gfirst[g + 8]]].str_off);
-            }
-            ef_term *r = &recs[g];
-            uint32_t df = 0;
-            if (ESSAY_ARRAY_GROW(pts, cap_pts, npt + 1) != 0)
-                goto oom;
-            post_term *q = &pts[npt];
-            q->g = (uint32_t)g;
-            q->src = (uint32_t)nps;
-            q->n_src = 0;
-            for (uint32_t k = gfirst[g]; k < gfirst[g + 1]; k++) {
-                part *pt = &b->parts[inst[k] >> 32];
-                uint32_t id = (uint32_t)inst[k];
-                const bterm *t = &pt->terms[id];
-                if (k == gfirst[g]) {
-                    r->hash = essay_hash64(pt->strs.data + t->str_off, t->str_len);
-                    /* term bytes in sorted order: the image does not
-                     * depend on the order in which threads met the terms */
-                    r->str_off = (uint32_t)tstr.len;
-                    r->str_len = (uint16_t)t->str_len;
-                    if (essay_buf_put(&tstr, pt->strs.data + t->str_off, t->str_len) != 0)
-                        goto oom;
-                    r->kind = (uint8_t)pt->strs.data[t->str_off];
-                }
-                if ((uint64_t)df + t->df > UINT32_MAX) {
-                    rc = ESSAY_ELIMIT;
-                    goto fail;
-                }
-                df += t->df;
-                if (r->kind == EF_KIND_EXACT)
-                    continue;
-                if (ESSAY_ARRAY_GROW(psv, cap_psv, nps + 1) != 0)
-                    goto oom;
-                psrc *ps = &psv[nps++];
-                q->n_src++;
-                ps->p = t->buf; /* NULL when all of it was spilled */
-                ps->end = t->buf ? t->buf + t->len : t->buf;
-                ps->goff = SIZE_MAX;
-                ps->part = (uint32_t)(inst[k] >> 32);
-                ps->id = id;
-                if (pt->n_runs > 0) {
-                    /* read back below; the pointers are set then */
-                    ps->goff = gsize[ps->part];
-                    ps->glen = (size_t)pt->spilled[id] + t->len;
-                    gsize[ps->part] += ps->glen;
-                    spilled = true;
-                }
-                batch += ps->goff == SIZE_MAX ? t->len : ps->glen;
-                ps->remap = pt->remap + pt->roff[id];
-                ps->left = t->df;
-            }
-            r->df = df;
-            if (r->kind == EF_KIND_EXACT)
-                continue;
-            q->df = df;
-            q->kind = r->kind;
-            q->vbits = 0;
-            if (r->kind == EF_KIND_STEM)
-                while (nvar[g] > 1 && ((nvar[g] - 1) >> q->vbits) != 0)
-                    q->vbits++;
-            r->vbits = q->vbits;
-            npt++;
-        }
-        if (spilled) {
-            for (unsigned p = 0; p < b->n_parts; p++) {
-                gj[p].src = psv;
-                gj[p].n_src = nps;
-            }
-            run_parallel(gather_job_run, gj, sizeof(gather_job), b->n_parts);
-            for (unsigned p = 0; p < b->n_parts; p++)
-                if (gj[p].rc != 0) {
-                    rc = gj[p].rc;
-                    if (err)
-                        *err = gj[p].err;
-                    goto done;
-                }
-            for (size_t k = 0; k < nps; k++)
-                if (psv[k].goff != SIZE_MAX) {
-                    psv[k].p = (const uint8_t *)gj[psv[k].part].out.data + psv[k].goff;
-                    psv[k].end = psv[k].p + psv[k].glen;
-                }
-        }
-        /* cut the batch into nj shares of about equal source bytes */
-        uint64_t share = batch / nj + 1;
+    for (unsigned cur = 0;; cur ^= 1) {
+        post_batch *enc = &ps.batch[cur];
+        ps.enc = enc;
+        ps.nxt = enc->g1 < b->n_terms ? &ps.batch[cur ^ 1] : NULL;
+        /* pieces of about equal source bytes */
+        uint64_t share = enc->bytes / POST_PIECES + 1;
         size_t at = 0;
-        for (unsigned k = 0; k < nj; k++) {
+        for (unsigned k = 0; k < POST_PIECES; k++) {
             uint64_t acc = 0;
-            pj[k].terms = pts;
-            pj[k].src = psv;
-            pj[k].from = at;
-            while (at < npt && (acc < share || k + 1 == nj)) {
-                const post_term *q = &pts[at++];
+            ps.piece[k] = at;
+            while (at < enc->npt && (acc < share || k + 1 == POST_PIECES)) {
+                const post_term *q = &enc->pts[at++];
                 for (uint32_t x = q->src; x < q->src + q->n_src; x++)
-                    acc += (uint64_t)(psv[x].end - psv[x].p);
+                    acc += (uint64_t)(enc->psv[x].end - enc->psv[x].p);
             }
-            pj[k].to = at;
         }
-        run_parallel(post_job_run, pj, sizeof(post_job), nj);
+        ps.piece[POST_PIECES] = at;
+        atomic_store(&ps.next_piece, 0);
+        ps.prep_rc = 0;
+        run_parallel(post_round, pj, sizeof(post_job), nj);
 #ifdef __GLIBC__
         /* encoding leaves freed chunks in the threads' heaps: give their
          * pages back now and then, so the peak stays down */
         if (++n_batches % 4 == 0)
             malloc_trim(0);
 #endif
-        for (unsigned k = 0; k < nj; k++) {
+        for (unsigned k = 0; k < nj; k++)
             if (pj[k].rc != 0) {
                 rc = pj[k].rc;
                 goto fail;
             }
-            for (size_t x = pj[k].from; x < pj[k].to; x++) {
-                recs[pts[x].g].post_off = post_len;
-                recs[pts[x].g].post_len = pts[x].len;
-                post_len += pts[x].len;
+        for (unsigned i = 0; i < POST_PIECES; i++) {
+            for (size_t x = ps.piece[i]; x < ps.piece[i + 1]; x++) {
+                recs[enc->pts[x].g].post_off = post_len;
+                recs[enc->pts[x].g].post_len = enc->pts[x].len;
+                post_len += enc->pts[x].len;
             }
-            sink_put(out, pj[k].out.data, pj[k].out.len);
+            sink_put(out, ps.pout[i].data, ps.pout[i].len);
         }
-        for (size_t x = g0; x < g; x++)
+        for (size_t x = enc->g0; x < enc->g1; x++)
             for (uint32_t k = gfirst[x]; k < gfirst[x + 1]; k++) {
                 part *pt = &b->parts[inst[k] >> 32];
                 term_buf_drop(pt, &pt->terms[(uint32_t)inst[k]]); /* keep the peak down */
             }
+        if (ps.prep_rc != 0) {
+            rc = ps.prep_rc;
+            if (err)
+                *err = ps.prep_err;
+            goto done;
+        }
+        if (!ps.nxt)
+            break;
     }
     sink_end(out, EF_POST);
     /* the parts are done with: TERM, TSTR and HASH come from recs */
@@ -2253,14 +2322,18 @@ done:
     essay_free(nvar);
     for (unsigned k = 0; k < MAX_THREADS; k++) {
         essay_buf_free(&tj[k].out);
-        essay_buf_free(&pj[k].out);
-        essay_buf_free(&gj[k].out);
         essay_buf_free(&pj[k].sc.docs);
         essay_buf_free(&pj[k].sc.pos);
         essay_free(pj[k].sc.skips);
+        for (unsigned i = 0; i < 2; i++)
+            essay_buf_free(&ps.batch[i].gout[k]);
     }
-    essay_free(pts);
-    essay_free(psv);
+    for (unsigned i = 0; i < 2; i++) {
+        essay_free(ps.batch[i].pts);
+        essay_free(ps.batch[i].psv);
+    }
+    for (unsigned i = 0; i < POST_PIECES; i++)
+        essay_buf_free(&ps.pout[i]);
     essay_free(recs);
     essay_free(hash);
     essay_free(arts);
