@@ -1716,6 +1716,7 @@ typedef struct post_term {
     uint32_t df;
     uint32_t len;        /* encoded bytes */
     uint8_t kind, vbits;
+    uint64_t bytes;      /* source bytes (cutting a batch in pieces) */
 } post_term;
 
 /* A batch: merged terms [g0, g1), their sources, and the spilled streams
@@ -1789,6 +1790,7 @@ static int post_prep(post_state *s, post_batch *pb, size_t g0, essay_error *err)
         q->g = (uint32_t)g;
         q->src = (uint32_t)nps;
         q->n_src = 0;
+        q->bytes = 0;
         for (uint32_t k = gfirst[g]; k < gfirst[g + 1]; k++) {
             part *pt = &b->parts[inst[k] >> 32];
             uint32_t id = (uint32_t)inst[k];
@@ -1824,13 +1826,14 @@ static int post_prep(post_state *s, post_batch *pb, size_t g0, essay_error *err)
                 gsize[ps->part] += ps->glen;
                 spilled = true;
             }
-            batch += ps->goff == SIZE_MAX ? t->len : ps->glen;
+            q->bytes += ps->goff == SIZE_MAX ? t->len : ps->glen;
             ps->remap = pt->remap + pt->roff[id];
             ps->left = t->df;
         }
         r->df = df;
         if (r->kind == EF_KIND_EXACT)
             continue;
+        batch += q->bytes;
         q->df = df;
         q->kind = r->kind;
         q->vbits = 0;
@@ -2238,11 +2241,8 @@ static int finish(builder *b, sink *out, essay_error *err)
         for (unsigned k = 0; k < POST_PIECES; k++) {
             uint64_t acc = 0;
             ps.piece[k] = at;
-            while (at < enc->npt && (acc < share || k + 1 == POST_PIECES)) {
-                const post_term *q = &enc->pts[at++];
-                for (uint32_t x = q->src; x < q->src + q->n_src; x++)
-                    acc += (uint64_t)(enc->psv[x].end - enc->psv[x].p);
-            }
+            while (at < enc->npt && (acc < share || k + 1 == POST_PIECES))
+                acc += enc->pts[at++].bytes;
         }
         ps.piece[POST_PIECES] = at;
         atomic_store(&ps.next_piece, 0);
