@@ -23,6 +23,7 @@
 #include "analyze.h"
 #include "hash.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include <libstemmer.h>
@@ -50,13 +51,19 @@ extern const uint32_t essay_t2s_pages[][256];
 /* At most this many source bytes of one word are folded; longer words are
  * cut (their offsets still cover the whole word) so memory stays bounded. */
 #define FOLD_SOURCE_MAX (4 * ESSAY_MAX_TOKEN_BYTES)
-/* Word cache: slots (3/4 of them are filled before it is reset). */
+/* Word cache: slots (3/4 of them are filled before it is reset).  Sized
+ * for a technical corpus's vocabulary: on the 100 MB bench corpus (35,000
+ * distinct Latin words) 12,288 live entries meant a reset every few MB and
+ * 14x as many folds and stems as words; 49,152 hold it all. */
 #define WORD_SLOTS ESSAY_ANALYZE_REF_SLOTS
+_Static_assert((uint64_t)WORD_SLOTS << ESSAY_ANALYZE_REF_SHIFT <= UINT32_MAX &&
+                   ESSAY_TOKEN_COLOCATED < (1u << ESSAY_ANALYZE_REF_SHIFT),
+               "a slot + 1 fits in a token's flags, above its kind bits");
 
 /* The word cache: the source bytes of a Latin word part -> its exact form
  * (folded, cut) and its stem, which are functions of those bytes alone.  A
  * hit skips folding and stemming.  12 bytes a slot, so the table stays
- * small in L2; the source, the exact form and the stem follow each other
+ * within L2 (768 KB); the source, the exact form and the stem follow each other
  * in word_arena. */
 typedef struct word_slot {
     uint32_t hash_hi;            /* high half of the source's hash */
@@ -73,7 +80,7 @@ struct essay_analyzer {
     UChar *u16;                  /* ICU chunk */
     int32_t *map;                /* u16 index -> byte offset, CHUNK_UNITS + 1 */
     word_slot *words;
-    size_t n_words;
+    size_t n_words, word_limit; /* emptied when n_words reaches word_limit */
     uint32_t word_gen;           /* changes when the cache is emptied */
     essay_buf word_arena;
     char fold[FOLD_SOURCE_MAX * 18 + 16]; /* NFKC may expand 18x (U+FDFA) */
@@ -365,7 +372,7 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
         stem_len = (size_t)sb_stemmer_length(a->stemmer);
     }
     if (cacheable && stem_len <= UINT8_MAX) {
-        if (a->n_words >= WORD_SLOTS * 3 / 4 || a->word_arena.len > (64u << 20)) {
+        if (a->n_words >= a->word_limit || a->word_arena.len > (64u << 20)) {
             /* full: start over (the cache is a speed-up, never a semantic) */
             memset(a->words, 0, WORD_SLOTS * sizeof(word_slot));
             a->n_words = 0;
@@ -823,12 +830,22 @@ const uint32_t *essay_analyzer_word_gen(const essay_analyzer *a)
     return &a->word_gen;
 }
 
+static _Atomic size_t word_limit_override;
+
+void essay_analyze_word_cache_limit(size_t n)
+{
+    atomic_store(&word_limit_override, n);
+}
+
 int essay_analyzer_new(essay_analyzer **out, essay_error *err)
 {
     *out = NULL;
     essay_analyzer *a = essay_calloc(1, sizeof(*a));
     if (!a)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory");
+    a->word_limit = atomic_load(&word_limit_override);
+    if (a->word_limit == 0 || a->word_limit > WORD_SLOTS * 3 / 4)
+        a->word_limit = WORD_SLOTS * 3 / 4;
     UErrorCode st = U_ZERO_ERROR;
     a->nfkc_cf = unorm2_getNFKCCasefoldInstance(&st);
     if (U_FAILURE(st)) {

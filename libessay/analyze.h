@@ -33,8 +33,13 @@ typedef struct essay_analyzer essay_analyzer;
  * cache generation (essay_analyzer_word_gen) is unchanged, so the build can
  * keep the term ids of each slot and skip hashing and looking up the term. */
 #define ESSAY_ANALYZE_WORDREF 0x800u
-#define ESSAY_ANALYZE_REF_SHIFT 16u
-#define ESSAY_ANALYZE_REF_SLOTS 16384u /* slots are below this */
+#define ESSAY_ANALYZE_REF_SHIFT 12u
+#define ESSAY_ANALYZE_REF_SLOTS 65536u /* slots are below this */
+
+/* Test hook: analyzers created from now on empty their word cache after n
+ * words instead of 3/4 of its slots (0 = default, larger is capped), so a
+ * small corpus crosses several cache generations.  Process-wide. */
+void essay_analyze_word_cache_limit(size_t n);
 
 int essay_analyzer_new(essay_analyzer **out, essay_error *err);
 void essay_analyzer_free(essay_analyzer *a);

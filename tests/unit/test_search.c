@@ -995,7 +995,10 @@ static void build_id_caches(void)
             src.len, c->n_paras, n_han, n_ext, n_words);
 
     /* an analyzer fed the paragraphs in order (as one build thread is)
-     * empties its word cache several times, within paragraphs */
+     * empties its word cache several times, within paragraphs: the cache
+     * is made small for that (the corpus has fewer distinct words than it
+     * holds), for this analyzer and the builds' below */
+    essay_analyze_word_cache_limit(4096);
     essay_analyzer *fresh = NULL;
     CHECK_INT(essay_analyzer_new(&fresh, NULL), 0);
     if (fresh) {
@@ -1051,6 +1054,7 @@ static void build_id_caches(void)
     if (rc == 0)
         CHECK_INT(rc = essay_index_build(&two, c, &bo, &e), 0);
     essay_build_chunk_bytes(0);
+    essay_analyze_word_cache_limit(0);
     if (rc) {
         fprintf(stderr, "%s\n", e.message);
         goto out;
@@ -1130,6 +1134,7 @@ static void build_id_caches(void)
             queries, bi.n, hw.n, uni.n);
 
 out:
+    essay_analyze_word_cache_limit(0);
     free(want);
     free(got);
     free(uni.v);
