@@ -990,6 +990,75 @@ static int cmp_term_ids(const void *a, const void *b, void *ctx)
     return (x->str_len > y->str_len) - (x->str_len < y->str_len);
 }
 
+/* A term's sort key: its first 8 bytes, big-endian, zero-padded.  Keys in
+ * order are terms in byte order; equal keys (a shared 8-byte prefix, or a
+ * short term that is a prefix of another up to NUL bytes) are compared in
+ * full. */
+typedef struct term_key {
+    uint64_t key;
+    uint32_t id;
+} term_key;
+
+static uint64_t term_key_of(const part *pt, uint32_t id)
+{
+    const bterm *t = &pt->terms[id];
+    const unsigned char *s = (const unsigned char *)pt->strs.data + t->str_off;
+    uint64_t k = 0;
+    size_t n = t->str_len < 8 ? t->str_len : 8;
+    for (size_t i = 0; i < n; i++)
+        k |= (uint64_t)s[i] << (56 - 8 * i);
+    return k;
+}
+
+/* Sort ids[0, n) by term bytes: an LSD radix sort of the keys (a byte per
+ * pass, passes where every key has the same byte skipped), then each run
+ * of equal keys by comparison.  A third of qsort_r's instructions. */
+static int sort_ids(part *pt, uint32_t *ids, size_t n)
+{
+    if (n < 64) {
+        qsort_r(ids, n, sizeof(uint32_t), cmp_term_ids, pt);
+        return 0;
+    }
+    term_key *a = essay_malloc(2 * n * sizeof(term_key));
+    if (!a)
+        return ESSAY_ENOMEM;
+    term_key *b = a + n;
+    for (size_t i = 0; i < n; i++) {
+        a[i].key = term_key_of(pt, ids[i]);
+        a[i].id = ids[i];
+    }
+    size_t cnt[8][256];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned d = 0; d < 8; d++)
+            cnt[d][(a[i].key >> (8 * d)) & 0xFF]++;
+    for (unsigned d = 0; d < 8; d++) {
+        if (cnt[d][(a[0].key >> (8 * d)) & 0xFF] == n)
+            continue; /* every key has this byte */
+        size_t at = 0;
+        for (unsigned v = 0; v < 256; v++) {
+            size_t c = cnt[d][v];
+            cnt[d][v] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[cnt[d][(a[i].key >> (8 * d)) & 0xFF]++] = a[i];
+        term_key *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        ids[i] = a[i].id;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && a[j].key == a[i].key; j++)
+            ;
+        if (j - i > 1)
+            qsort_r(ids + i, j - i, sizeof(uint32_t), cmp_term_ids, pt);
+    }
+    essay_free(a < b ? a : b);
+    return 0;
+}
+
 /* Bring pt->order up to date: the terms met since it was last sorted are
  * sorted on their own and merged in (each spill needs byte order, and
  * most terms are met early). */
@@ -1008,7 +1077,10 @@ static int sort_terms(part *pt)
     }
     for (size_t i = 0; i < k; i++)
         fresh[i] = (uint32_t)(old + i);
-    qsort_r(fresh, k, sizeof(uint32_t), cmp_term_ids, pt);
+    if (sort_ids(pt, fresh, k) != 0) {
+        essay_free(fresh);
+        return ESSAY_ENOMEM;
+    }
     /* merge from the back, in place: the new terms are few beside the
      * sorted ones, so each finds its place by binary search and the sorted
      * terms above it move as a block (a term-by-term merge compared, with
