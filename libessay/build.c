@@ -498,6 +498,7 @@ typedef struct part {
     /* finish */
     uint32_t *order;  /* term indexes in byte order (the first n_sorted) */
     size_t n_sorted;
+    uint64_t *okey;   /* sealed: the sort key of each order[] entry */
     uint32_t *gid;    /* each term's rank in the merged term list */
     uint32_t *roff;   /* a stem's first slot in remap */
     uint32_t *remap;  /* provisional variant -> canonical number */
@@ -1341,6 +1342,13 @@ static int seal_part(part *pt, essay_error *err)
     pt->n_slots = pt->n_slotted = 0;
     if (sort_terms(pt) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+    /* the merge compares these, in order, instead of term bytes met at
+     * random (computed here, while other threads may still analyze) */
+    pt->okey = essay_malloc((pt->n_terms ? pt->n_terms : 1) * sizeof(uint64_t));
+    if (!pt->okey)
+        return essay_fail(err, ESSAY_ENOMEM, "out of memory while indexing");
+    for (size_t i = 0; i < pt->n_terms; i++)
+        pt->okey[i] = term_key_of(pt, pt->order[i]);
     int rc = 0;
     if (pt->n_runs > 0 && pt->budget) {
         rc = spill(pt, err);
@@ -2123,24 +2131,35 @@ static int merge_terms(builder *b, uint64_t **inst_out, uint32_t **first_out, es
     size_t cur[MAX_THREADS] = { 0 };
     uint32_t ng = 0, ni = 0;
     for (;;) {
+        /* keys first (term_key: their order is the bytes' order), the
+         * bytes only when two keys are equal */
         unsigned best = UINT_MAX;
-        for (unsigned p = 0; p < b->n_parts; p++)
-            if (cur[p] < b->parts[p].n_terms &&
-                (best == UINT_MAX || cmp_terms(&b->parts[p], b->parts[p].order[cur[p]],
-                                               &b->parts[best],
-                                               b->parts[best].order[cur[best]]) < 0))
+        for (unsigned p = 0; p < b->n_parts; p++) {
+            const part *pt = &b->parts[p];
+            if (cur[p] >= pt->n_terms)
+                continue;
+            if (best == UINT_MAX) {
                 best = p;
+                continue;
+            }
+            const part *bp = &b->parts[best];
+            uint64_t k = pt->okey[cur[p]], bk = bp->okey[cur[best]];
+            if (k < bk || (k == bk && cmp_terms(pt, pt->order[cur[p]], bp,
+                                                 bp->order[cur[best]]) < 0))
+                best = p;
+        }
         if (best == UINT_MAX)
             break;
         gfirst[ng] = ni;
         const part *bp = &b->parts[best];
         uint32_t bid = bp->order[cur[best]];
+        uint64_t bkey = bp->okey[cur[best]];
         for (unsigned p = best; p < b->n_parts; p++) {
             part *pt = &b->parts[p];
             if (cur[p] >= pt->n_terms)
                 continue;
             uint32_t id = pt->order[cur[p]];
-            if (p != best && cmp_terms(pt, id, bp, bid) != 0)
+            if (p != best && (pt->okey[cur[p]] != bkey || cmp_terms(pt, id, bp, bid) != 0))
                 continue;
             inst[ni++] = (uint64_t)p << 32 | id;
             pt->gid[id] = ng;
@@ -2152,7 +2171,9 @@ static int merge_terms(builder *b, uint64_t **inst_out, uint32_t **first_out, es
     b->n_terms = ng;
     for (unsigned p = 0; p < b->n_parts; p++) {
         essay_free(b->parts[p].order);
+        essay_free(b->parts[p].okey);
         b->parts[p].order = NULL;
+        b->parts[p].okey = NULL;
     }
     return 0;
 }
@@ -2540,6 +2561,7 @@ static void builder_free(builder *b)
         if (pt->spill_fd >= 0)
             close(pt->spill_fd);
         essay_free(pt->order);
+        essay_free(pt->okey);
         essay_free(pt->gid);
         essay_free(pt->roff);
         essay_free(pt->remap);
