@@ -2102,6 +2102,17 @@ static int cmp_terms(const part *pa, uint32_t a, const part *pb, uint32_t b)
     return (x->str_len > y->str_len) - (x->str_len < y->str_len);
 }
 
+/* Order of the terms at sorted ranks i of pa and j of pb (sealed parts):
+ * keys first (term_key_of: their order is the bytes' order), the bytes
+ * only when the keys are equal. */
+static int cmp_ranks(const part *pa, size_t i, const part *pb, size_t j)
+{
+    uint64_t x = pa->okey[i], y = pb->okey[j];
+    if (x != y)
+        return x < y ? -1 : 1;
+    return cmp_terms(pa, pa->order[i], pb, pb->order[j]);
+}
+
 /* Merge the parts' sorted term lists into one: term g of the merged list
  * is met in parts inst[first[g] .. first[g + 1]), each (part << 32 |
  * index), and each part's gid maps its terms to their merged rank. */
@@ -2131,35 +2142,23 @@ static int merge_terms(builder *b, uint64_t **inst_out, uint32_t **first_out, es
     size_t cur[MAX_THREADS] = { 0 };
     uint32_t ng = 0, ni = 0;
     for (;;) {
-        /* keys first (term_key: their order is the bytes' order), the
-         * bytes only when two keys are equal */
         unsigned best = UINT_MAX;
-        for (unsigned p = 0; p < b->n_parts; p++) {
-            const part *pt = &b->parts[p];
-            if (cur[p] >= pt->n_terms)
-                continue;
-            if (best == UINT_MAX) {
+        for (unsigned p = 0; p < b->n_parts; p++)
+            if (cur[p] < b->parts[p].n_terms &&
+                (best == UINT_MAX ||
+                 cmp_ranks(&b->parts[p], cur[p], &b->parts[best], cur[best]) < 0))
                 best = p;
-                continue;
-            }
-            const part *bp = &b->parts[best];
-            uint64_t k = pt->okey[cur[p]], bk = bp->okey[cur[best]];
-            if (k < bk || (k == bk && cmp_terms(pt, pt->order[cur[p]], bp,
-                                                 bp->order[cur[best]]) < 0))
-                best = p;
-        }
         if (best == UINT_MAX)
             break;
         gfirst[ng] = ni;
         const part *bp = &b->parts[best];
-        uint32_t bid = bp->order[cur[best]];
-        uint64_t bkey = bp->okey[cur[best]];
+        size_t bcur = cur[best];
         for (unsigned p = best; p < b->n_parts; p++) {
             part *pt = &b->parts[p];
             if (cur[p] >= pt->n_terms)
                 continue;
             uint32_t id = pt->order[cur[p]];
-            if (p != best && (pt->okey[cur[p]] != bkey || cmp_terms(pt, id, bp, bid) != 0))
+            if (p != best && cmp_ranks(pt, cur[p], bp, bcur) != 0)
                 continue;
             inst[ni++] = (uint64_t)p << 32 | id;
             pt->gid[id] = ng;
