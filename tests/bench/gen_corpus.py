@@ -637,6 +637,8 @@ def cmd_gen(args):
               "order": list(range(len(s)))} for w, s in streams]
     total = 0
     next_id = 1
+    if args.output != "-" and os.path.dirname(args.output):
+        os.makedirs(os.path.dirname(args.output), exist_ok=True)
     out = open(args.output, "w", encoding="utf-8", newline="\n") if args.output != "-" \
         else sys.stdout
     while total < args.size:
