@@ -991,10 +991,12 @@ static int cmp_term_ids(const void *a, const void *b, void *ctx)
     return (x->str_len > y->str_len) - (x->str_len < y->str_len);
 }
 
-/* A term's sort key: its first 8 bytes, big-endian, zero-padded.  Keys in
- * order are terms in byte order; equal keys (a shared 8-byte prefix, or a
- * short term that is a prefix of another up to NUL bytes) are compared in
- * full. */
+/* A term's sort key: its first 7 bytes, big-endian, zero-padded, then
+ * its length capped at 8.  Keys in order are terms in byte order (a term
+ * that pads with zeros where another has bytes is a prefix of it, or
+ * shorter).  Equal keys with a length below 8 are the same term, so the
+ * merge of the parts, where most terms meet their twin, compares keys
+ * only; other equal keys (a shared 7-byte prefix) are compared in full. */
 typedef struct term_key {
     uint64_t key;
     uint32_t id;
@@ -1004,11 +1006,17 @@ static uint64_t term_key_of(const part *pt, uint32_t id)
 {
     const bterm *t = &pt->terms[id];
     const unsigned char *s = (const unsigned char *)pt->strs.data + t->str_off;
-    uint64_t k = 0;
-    size_t n = t->str_len < 8 ? t->str_len : 8;
+    uint64_t k = t->str_len < 8 ? t->str_len : 8;
+    size_t n = t->str_len < 7 ? t->str_len : 7;
     for (size_t i = 0; i < n; i++)
         k |= (uint64_t)s[i] << (56 - 8 * i);
     return k;
+}
+
+/* Equal keys name the same term (term_key_of). */
+static inline bool key_whole(uint64_t key)
+{
+    return (key & 0xFF) < 8;
 }
 
 /* Sort ids[0, n) by term bytes: an LSD radix sort of the keys (a byte per
@@ -1276,9 +1284,12 @@ static bool run_read(const part *pt, spill_run *r, void *dst, size_t n)
 }
 
 /* The whole stream of the part's term `idx` (its pieces from every run,
- * then what is still buffered), appended to out.  Runs list terms in byte order,
- * as finish visits them, so each run is read once, front to back. */
-static int gather(part *pt, uint32_t idx, essay_buf *out, essay_error *err)
+ * then `tail`, what is still buffered), appended to out.  Runs list terms
+ * in byte order, as finish visits them, so each run is read once, front to
+ * back.  The caller passes the tail: it read the term's record already, and
+ * by now that record has left the cache. */
+static int gather(part *pt, uint32_t idx, const uint8_t *tail, size_t tail_len, essay_buf *out,
+                  essay_error *err)
 {
     for (size_t i = 0; i < pt->n_runs; i++) {
         spill_run *r = &pt->runs[i];
@@ -1301,8 +1312,7 @@ static int gather(part *pt, uint32_t idx, essay_buf *out, essay_error *err)
         out->len += r->len;
         r->peeked = false;
     }
-    bterm *t = &pt->terms[idx];
-    if (t->len > 0 && essay_buf_put(out, t->buf, t->len) != 0)
+    if (tail_len > 0 && essay_buf_put(out, tail, tail_len) != 0)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory while writing the index");
     return 0;
 bad:
@@ -1861,41 +1871,58 @@ static void run_parallel(void *(*fn)(void *), void *jobs, size_t job_size, unsig
     }
 }
 
-/* Text and postings are coded in batches of about FINISH_BATCH source
- * bytes (postings: or FINISH_TERMS terms), shared among the threads and
- * written in order, so memory stays bounded. */
+/* Postings are coded in batches of about FINISH_BATCH source bytes or
+ * FINISH_TERMS terms, shared among the threads and written in order, so
+ * memory stays bounded. */
 #define FINISH_BATCH (1u << 19)
 #define FINISH_TERMS 8192u
 
-typedef struct text_job {
+/* Text is coded TEXT_BATCH source bytes at a time, cut in TEXT_PIECES
+ * pieces of about equal bytes that whichever thread is free takes (a
+ * thread slowed by the writer or by another process does less), each
+ * into its own buffer; the pieces are then written in order. */
+#define TEXT_BATCH (1u << 22)
+#define TEXT_PIECES 16u
+
+typedef struct text_state {
     const builder *b;
-    size_t from, to;     /* paragraphs */
-    uint32_t *code_len;  /* per paragraph, for all */
-    essay_buf out;
+    uint32_t *code_len;                /* per paragraph, for all */
+    size_t piece[TEXT_PIECES + 1];     /* piece i: paragraphs [piece[i], piece[i + 1]) */
+    essay_buf out[TEXT_PIECES];
+    _Atomic unsigned next_piece;
+} text_state;
+
+typedef struct text_job {
+    text_state *s;
     int rc;
 } text_job;
 
 static void *text_job_run(void *arg)
 {
     text_job *j = arg;
-    const essay_corpus *c = j->b->corpus;
-    j->out.len = 0;
+    text_state *s = j->s;
+    const essay_corpus *c = s->b->corpus;
     j->rc = 0;
-    for (size_t o = j->from; o < j->to; o++) {
-        const essay_paragraph *p = &c->paras[o];
-        size_t n;
-        if (essay_buf_grow(&j->out, essay_tp_encode_bound(p->len)) != 0) {
-            j->rc = ESSAY_ENOMEM;
-            break;
+    unsigned i;
+    while (j->rc == 0 && (i = atomic_fetch_add(&s->next_piece, 1)) < TEXT_PIECES) {
+        essay_buf *out = &s->out[i];
+        out->len = 0;
+        for (size_t o = s->piece[i]; o < s->piece[i + 1]; o++) {
+            const essay_paragraph *p = &c->paras[o];
+            size_t n;
+            if (essay_buf_grow(out, essay_tp_encode_bound(p->len)) != 0) {
+                j->rc = ESSAY_ENOMEM;
+                break;
+            }
+            if (essay_tp_encode(s->b->tp, p->text, p->len, (uint8_t *)out->data + out->len,
+                                &n) != 0 ||
+                n > UINT32_MAX) {
+                j->rc = ESSAY_EINVAL;
+                break;
+            }
+            s->code_len[o] = (uint32_t)n;
+            out->len += n;
         }
-        if (essay_tp_encode(j->b->tp, p->text, p->len, (uint8_t *)j->out.data + j->out.len,
-                            &n) != 0 ||
-            n > UINT32_MAX) {
-            j->rc = ESSAY_EINVAL;
-            break;
-        }
-        j->code_len[o] = (uint32_t)n;
-        j->out.len += n;
     }
     return NULL;
 }
@@ -1970,8 +1997,13 @@ static int post_prep(post_state *s, post_batch *pb, size_t g0, essay_error *err)
          * which met them in no particular order), and their bytes a little
          * less far ahead */
         if (g + 16 < b->n_terms)
-            for (uint32_t k = gfirst[g + 16]; k < gfirst[g + 17]; k++)
-                __builtin_prefetch(&b->parts[inst[k] >> 32].terms[(uint32_t)inst[k]]);
+            for (uint32_t k = gfirst[g + 16]; k < gfirst[g + 17]; k++) {
+                const part *pp = &b->parts[inst[k] >> 32];
+                __builtin_prefetch(&pp->terms[(uint32_t)inst[k]]);
+                __builtin_prefetch(&pp->roff[(uint32_t)inst[k]]);
+                if (pp->n_runs > 0)
+                    __builtin_prefetch(&pp->spilled[(uint32_t)inst[k]]);
+            }
         if (g + 8 < b->n_terms) {
             const part *pp = &b->parts[inst[gfirst[g + 8]] >> 32];
             __builtin_prefetch(pp->strs.data + pp->terms[(uint32_t)inst[gfirst[g + 8]]].str_off);
@@ -2051,7 +2083,7 @@ static int post_prep(post_state *s, post_batch *pb, size_t g0, essay_error *err)
         if (ps->goff == SIZE_MAX)
             continue;
         essay_buf *o = &pb->gout[ps->part];
-        int rc = gather(&b->parts[ps->part], ps->id, o, err);
+        int rc = gather(&b->parts[ps->part], ps->id, ps->p, (size_t)(ps->end - ps->p), o, err);
         if (rc != 0)
             return rc;
         if (o->len != ps->goff + ps->glen)
@@ -2104,12 +2136,14 @@ static int cmp_terms(const part *pa, uint32_t a, const part *pb, uint32_t b)
 
 /* Order of the terms at sorted ranks i of pa and j of pb (sealed parts):
  * keys first (term_key_of: their order is the bytes' order), the bytes
- * only when the keys are equal. */
+ * only when equal keys do not settle it. */
 static int cmp_ranks(const part *pa, size_t i, const part *pb, size_t j)
 {
     uint64_t x = pa->okey[i], y = pb->okey[j];
     if (x != y)
         return x < y ? -1 : 1;
+    if (key_whole(x))
+        return 0;
     return cmp_terms(pa, pa->order[i], pb, pb->order[j]);
 }
 
@@ -2162,6 +2196,9 @@ static int merge_terms(builder *b, uint64_t **inst_out, uint32_t **first_out, es
                 continue;
             inst[ni++] = (uint64_t)p << 32 | id;
             pt->gid[id] = ng;
+            /* ids in byte order are random: the store a little ahead */
+            if (cur[p] + 16 < pt->n_terms)
+                __builtin_prefetch(&pt->gid[pt->order[cur[p] + 16]], 1);
             cur[p]++;
         }
         ng++;
@@ -2185,14 +2222,18 @@ static int finish(builder *b, sink *out, essay_error *err)
     uint32_t *gfirst = NULL, *nvar = NULL;
     unsigned nj = b->n_parts ? b->n_parts : 1;
     text_job tj[MAX_THREADS];
+    text_state ts;
     post_job pj[MAX_THREADS];
     post_state ps;
     memset(tj, 0, sizeof tj);
+    memset(&ts, 0, sizeof ts);
+    ts.b = b;
+    for (unsigned i = 0; i < TEXT_PIECES; i++)
+        ts.out[i] = (essay_buf)ESSAY_BUF_INIT;
     memset(pj, 0, sizeof pj);
     memset(&ps, 0, sizeof ps);
     for (unsigned k = 0; k < MAX_THREADS; k++) {
-        tj[k].b = b;
-        tj[k].out = (essay_buf)ESSAY_BUF_INIT;
+        tj[k].s = &ts;
         pj[k].s = &ps;
         pj[k].thread = k;
         pj[k].sc.docs = pj[k].sc.pos = (essay_buf)ESSAY_BUF_INIT;
@@ -2261,25 +2302,25 @@ static int finish(builder *b, sink *out, essay_error *err)
     code_len = essay_malloc((b->n_paras ? b->n_paras : 1) * sizeof(uint32_t));
     if (!code_len)
         goto oom;
-    for (unsigned k = 0; k < nj; k++)
-        tj[k].code_len = code_len;
+    ts.code_len = code_len;
     uint64_t text_off = 0;
     sink_begin(out);
     for (size_t o = 0; o < b->n_paras;) {
-        /* a batch of about FINISH_BATCH bytes, in nj equal shares */
+        /* a batch of about TEXT_BATCH bytes, in pieces of equal shares */
         size_t e = o;
         uint64_t bytes = 0;
-        while (e < b->n_paras && bytes < FINISH_BATCH)
+        while (e < b->n_paras && bytes < TEXT_BATCH)
             bytes += c->paras[e++].len;
-        uint64_t share = bytes / nj + 1;
+        uint64_t share = bytes / TEXT_PIECES + 1;
         size_t at = o;
-        for (unsigned k = 0; k < nj; k++) {
+        for (unsigned k = 0; k < TEXT_PIECES; k++) {
             uint64_t acc = 0;
-            tj[k].from = at;
-            while (at < e && (acc < share || k + 1 == nj))
+            ts.piece[k] = at;
+            while (at < e && (acc < share || k + 1 == TEXT_PIECES))
                 acc += c->paras[at++].len;
-            tj[k].to = at;
         }
+        ts.piece[TEXT_PIECES] = at;
+        atomic_store(&ts.next_piece, 0);
         run_parallel(text_job_run, tj, sizeof(text_job), nj);
         for (unsigned k = 0; k < nj; k++) {
             if (tj[k].rc != 0) {
@@ -2288,8 +2329,10 @@ static int finish(builder *b, sink *out, essay_error *err)
                          : essay_fail(err, ESSAY_EINVAL, "internal error: text model");
                 goto done;
             }
-            sink_put(out, tj[k].out.data, tj[k].out.len);
-            text_off += tj[k].out.len;
+        }
+        for (unsigned i = 0; i < TEXT_PIECES; i++) {
+            sink_put(out, ts.out[i].data, ts.out[i].len);
+            text_off += ts.out[i].len;
         }
         o = e;
     }
@@ -2527,7 +2570,6 @@ done:
     essay_free(gfirst);
     essay_free(nvar);
     for (unsigned k = 0; k < MAX_THREADS; k++) {
-        essay_buf_free(&tj[k].out);
         essay_buf_free(&pj[k].sc.docs);
         essay_buf_free(&pj[k].sc.pos);
         essay_free(pj[k].sc.skips);
@@ -2540,6 +2582,8 @@ done:
     }
     for (unsigned i = 0; i < POST_PIECES; i++)
         essay_buf_free(&ps.pout[i]);
+    for (unsigned i = 0; i < TEXT_PIECES; i++)
+        essay_buf_free(&ts.out[i]);
     essay_free(recs);
     essay_free(hash);
     essay_free(arts);
