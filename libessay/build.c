@@ -2336,6 +2336,8 @@ static int finish(builder *b, sink *out, essay_error *err)
         }
         o = e;
     }
+    for (unsigned i = 0; i < TEXT_PIECES; i++)
+        essay_buf_free(&ts.out[i]); /* before the postings' peak */
     for (size_t i = 0; i < c->n_articles; i++) {
         const essay_article *a = &c->articles[i];
         sink_put(out, a->id, (size_t)a->id_len + 1);
