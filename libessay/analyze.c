@@ -315,8 +315,23 @@ static size_t fold_utf8(essay_analyzer *a, const char *s, size_t len, char *out)
     return unify_quotes(out, o);
 }
 
-/* One part of a Latin (or other-script) word: folded, stemmed when Latin. */
+/* One part of a Latin (or other-script) word: folded, stemmed when Latin.
+ * emit_part_hashed: h is essay_hash64 of the part (computed ahead by the
+ * caller, who prefetched its cache slot). */
+static int emit_part_hashed(essay_analyzer *a, bool latin, size_t start, size_t end,
+                            uint32_t pos, uint64_t h);
+
 static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, uint32_t pos)
+{
+    size_t slen = end - start;
+    uint64_t h = latin && !a->positions_only && slen <= FOLD_SOURCE_MAX
+                     ? essay_hash64(a->text + start, slen)
+                     : 0;
+    return emit_part_hashed(a, latin, start, end, pos, h);
+}
+
+static int emit_part_hashed(essay_analyzer *a, bool latin, size_t start, size_t end,
+                            uint32_t pos, uint64_t h)
 {
     if (!latin || a->positions_only) {
         size_t n = fold_utf8(a, a->text + start, end - start, a->fold);
@@ -329,10 +344,8 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
     const char *src = a->text + start;
     size_t slen = end - start;
     bool cacheable = slen <= FOLD_SOURCE_MAX;
-    uint64_t h = 0;
     size_t mask = WORD_SLOTS - 1, i = 0;
     if (cacheable) {
-        h = essay_hash64(src, slen);
         uint32_t hi = (uint32_t)(h >> 32);
         for (i = (size_t)h & mask;; i = (i + 1) & mask) {
             const word_slot *ws = &a->words[i];
@@ -578,11 +591,14 @@ static int emit_word(essay_analyzer *a, size_t s, size_t e)
  * Segmentation
  * ---------------------------------------------------------------------- */
 
-/* UAX #29 over pure ASCII, as ICU 72 tailors it (WB5-WB13b). */
-static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
+/* The next word of t[i, e) under fast_ascii's rules: its bounds (equal when
+ * there is none) and whether it is plain (letters and digits only, no '@',
+ * '_' or inner punctuation: one part, emit_word's scans can be skipped);
+ * returns where the scan stopped. */
+static size_t ascii_word(const unsigned char *t, size_t i, size_t e, size_t *ws, size_t *we,
+                         bool *plain_out)
 {
-    const unsigned char *t = (const unsigned char *)a->text;
-    size_t i = s;
+    *ws = *we = i;
     while (i < e) {
         unsigned c = ascii_class[t[i]];
         if (c != C_AL && c != C_NU && c != C_EX) {
@@ -619,8 +635,47 @@ static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
             }
             break;
         }
-        if (plain ? emit_part(a, true, start, i, a->next_pos++) : emit_word(a, start, i))
-            return a->stop;
+        *ws = start;
+        *we = i;
+        *plain_out = plain;
+        return i;
+    }
+    *ws = *we = i;
+    return i;
+}
+
+/* UAX #29 over pure ASCII, as ICU 72 tailors it (WB5-WB13b).  Words are
+ * found ASCII_AHEAD at a time and their word-cache slots prefetched, so the
+ * slot of the next words is on its way while one is emitted (the cache is
+ * bigger than L2, and nearly every word is in it). */
+#define ASCII_AHEAD 8
+static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
+{
+    const unsigned char *t = (const unsigned char *)a->text;
+    struct { size_t s, e; uint64_t h; bool plain; } w[ASCII_AHEAD];
+    size_t i = s;
+    while (i < e) {
+        unsigned nw = 0;
+        while (nw < ASCII_AHEAD && i < e) {
+            size_t ws, we;
+            bool plain = false;
+            i = ascii_word(t, i, e, &ws, &we, &plain);
+            if (ws == we)
+                break;
+            w[nw].s = ws;
+            w[nw].e = we;
+            w[nw].plain = plain;
+            w[nw].h = 0;
+            if (plain && we - ws <= FOLD_SOURCE_MAX) {
+                w[nw].h = essay_hash64(a->text + ws, we - ws);
+                __builtin_prefetch(&a->words[w[nw].h & (WORD_SLOTS - 1)]);
+            }
+            nw++;
+        }
+        for (unsigned k = 0; k < nw; k++)
+            if (w[k].plain ? emit_part_hashed(a, true, w[k].s, w[k].e, a->next_pos++, w[k].h)
+                           : emit_word(a, w[k].s, w[k].e))
+                return a->stop;
     }
     return 0;
 }
