@@ -83,6 +83,8 @@ struct essay_analyzer {
     size_t n_words, word_limit; /* emptied when n_words reaches word_limit */
     uint32_t word_gen;           /* changes when the cache is emptied */
     essay_buf word_arena;
+    const char *shadow;          /* essay_analyzer_prefetch_with */
+    size_t shadow_stride;
     char fold[FOLD_SOURCE_MAX * 18 + 16]; /* NFKC may expand 18x (U+FDFA) */
     UChar f16_in[FOLD_SOURCE_MAX + 8];
     UChar f16_out[FOLD_SOURCE_MAX * 18 + 16];
@@ -668,7 +670,10 @@ static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
             w[nw].h = 0;
             if (plain && we - ws <= FOLD_SOURCE_MAX) {
                 w[nw].h = essay_hash64(a->text + ws, we - ws);
-                __builtin_prefetch(&a->words[w[nw].h & (WORD_SLOTS - 1)]);
+                size_t slot = (size_t)w[nw].h & (WORD_SLOTS - 1);
+                __builtin_prefetch(&a->words[slot]);
+                if (a->shadow)
+                    __builtin_prefetch(a->shadow + slot * a->shadow_stride);
             }
             nw++;
         }
@@ -878,6 +883,12 @@ int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned
     if (rc == ESSAY_ENOMEM)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory");
     return rc;
+}
+
+void essay_analyzer_prefetch_with(essay_analyzer *a, const void *base, size_t stride)
+{
+    a->shadow = base;
+    a->shadow_stride = stride;
 }
 
 const uint32_t *essay_analyzer_word_gen(const essay_analyzer *a)

@@ -55,6 +55,12 @@ int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned
  * analyzer's life. */
 const uint32_t *essay_analyzer_word_gen(const essay_analyzer *a);
 
+/* The build keeps data of its own per word-cache slot (term ids): base
+ * points at an array of ESSAY_ANALYZE_REF_SLOTS entries of stride bytes.
+ * The analyzer prefetches a word's entry when it prefetches its own slot,
+ * a few words ahead of the tokens.  A hint only (NULL: none). */
+void essay_analyzer_prefetch_with(essay_analyzer *a, const void *base, size_t stride);
+
 /* The analyzer's Han folding of one code point: NFKC casefold for
  * compatibility ideographs, then traditional -> simplified. */
 uint32_t essay_fold_han(const essay_analyzer *a, uint32_t cp);

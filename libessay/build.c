@@ -1402,6 +1402,8 @@ static void *worker_main(void *arg)
         w->uni = essay_calloc(HAN_CPS, sizeof(uint32_t));
         if (!w->words || !w->uni || essay_tp_count_new(&w->tp) != 0)
             rc = essay_fail(&err, ESSAY_ENOMEM, "out of memory while indexing");
+        else
+            essay_analyzer_prefetch_with(w->an, w->words, sizeof(word_ids));
     }
     for (;;) {
         pthread_mutex_lock(&b->mu);
