@@ -677,10 +677,17 @@ static int fast_ascii(essay_analyzer *a, size_t s, size_t e)
             }
             nw++;
         }
-        for (unsigned k = 0; k < nw; k++)
+        for (unsigned k = 0; k < nw; k++) {
+            /* and the cached bytes of a word two ahead, once its slot is in */
+            if (k + 2 < nw && w[k + 2].plain) {
+                const word_slot *ws = &a->words[w[k + 2].h & (WORD_SLOTS - 1)];
+                if (ws->src_len != 0)
+                    __builtin_prefetch(a->word_arena.data + ws->off);
+            }
             if (w[k].plain ? emit_part_hashed(a, true, w[k].s, w[k].e, a->next_pos++, w[k].h)
                            : emit_word(a, w[k].s, w[k].e))
                 return a->stop;
+        }
     }
     return 0;
 }
