@@ -318,20 +318,8 @@ static size_t fold_utf8(essay_analyzer *a, const char *s, size_t len, char *out)
 }
 
 /* One part of a Latin (or other-script) word: folded, stemmed when Latin.
- * emit_part_hashed: h is essay_hash64 of the part (computed ahead by the
- * caller, who prefetched its cache slot). */
-static int emit_part_hashed(essay_analyzer *a, bool latin, size_t start, size_t end,
-                            uint32_t pos, uint64_t h);
-
-static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, uint32_t pos)
-{
-    size_t slen = end - start;
-    uint64_t h = latin && !a->positions_only && slen <= FOLD_SOURCE_MAX
-                     ? essay_hash64(a->text + start, slen)
-                     : 0;
-    return emit_part_hashed(a, latin, start, end, pos, h);
-}
-
+ * h is essay_hash64 of the part when it may be in the word cache (computed
+ * ahead by fast_ascii, which prefetched its slot; emit_part computes it). */
 static int emit_part_hashed(essay_analyzer *a, bool latin, size_t start, size_t end,
                             uint32_t pos, uint64_t h)
 {
@@ -418,6 +406,15 @@ static int emit_part_hashed(essay_analyzer *a, bool latin, size_t start, size_t 
         rc = emit(a, ESSAY_TOKEN_EXACT, a->fold, n, start, end, pos);
     a->ref = 0;
     return rc;
+}
+
+static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, uint32_t pos)
+{
+    size_t slen = end - start;
+    uint64_t h = latin && !a->positions_only && slen <= FOLD_SOURCE_MAX
+                     ? essay_hash64(a->text + start, slen)
+                     : 0;
+    return emit_part_hashed(a, latin, start, end, pos, h);
 }
 
 /* Han characters of [s, e): unigrams at character positions, bigrams of
