@@ -14,13 +14,18 @@
  *   3. ASCII stretches go through a small state machine that reproduces
  *      ICU's word rules for ASCII exactly (see fast_ascii below); other
  *      regions are converted to UTF-16 in chunks with a map back to UTF-8
- *      offsets and broken by ICU UBRK_WORD (dictionary segmentation for Han);
+ *      offsets and broken by ICU UBRK_WORD (dictionary segmentation for Han),
+ *      except that where nothing can join a Han character with its
+ *      neighbours, Han runs are segmented with ICU's dictionary directly
+ *      (cjdict.c: same words, a fraction of the cost) and only the text
+ *      between them goes to ICU;
  *   4. each word is turned into tokens by emit_word(): Latin words are
  *      split at inner punctuation, NFKC-casefolded and stemmed (one stem per
  *      distinct word, cached); Han words give the word, every character and
  *      every adjacent pair, folded to simplified; other scripts are folded.
  */
 #include "analyze.h"
+#include "cjdict.h"
 #include "hash.h"
 
 #include <stdatomic.h>
@@ -78,6 +83,10 @@ struct essay_analyzer {
     const UNormalizer2 *nfkc_cf;
     struct sb_stemmer *stemmer;
     UChar *u16;                  /* ICU chunk */
+    const essay_cjdict *cj;      /* Han runs segmented without ICU's iterator */
+    uint16_t *cj_u;              /* a run's characters */
+    uint32_t *cj_work;           /* its search: 2 * (n + 1), then n ends */
+    size_t cj_cap;               /* characters the two hold */
     int32_t *map;                /* u16 index -> byte offset, CHUNK_UNITS + 1 */
     word_slot *words;
     size_t n_words, word_limit; /* emptied when n_words reaches word_limit */
@@ -101,6 +110,7 @@ struct essay_analyzer {
     /* the last Han character, for bigrams across ICU words */
     bool han_have;
     bool positions_only;        /* ESSAY_ANALYZE_POSITIONS: no stems, no EXACT */
+    bool icu_only;              /* ESSAY_ANALYZE_NO_FASTPATH */
     bool word_refs;             /* ESSAY_ANALYZE_WORDREF */
     unsigned ref;               /* the flags' ref bits of the token being emitted */
     char han_u[4];              /* the last Han character, folded, in UTF-8 */
@@ -712,7 +722,7 @@ static bool icu_headroom(int32_t units)
     return true;
 }
 
-static int icu_region(essay_analyzer *a, size_t s, size_t e)
+static int icu_break(essay_analyzer *a, size_t s, size_t e)
 {
     const char *t = a->text;
     while (s < e) {
@@ -760,6 +770,122 @@ static int icu_region(essay_analyzer *a, size_t s, size_t e)
         s = i;
     }
     return 0;
+}
+
+/*
+ * Han runs without the break iterator (cjdict.h).  UAX #29 as ICU tailors
+ * it never joins a Han character with its neighbours, except through
+ * Extend, Format and ZWJ characters (WB4: marks, joiners, emoji modifiers)
+ * and in ICU's dictionary ranges, which also take kana and, with engines of
+ * their own, South-East Asian scripts and Hangul.  In a region without
+ * those, whose Han characters cjdict all covers, every Han run is therefore
+ * one dictionary range of its own, and the text between runs breaks as it
+ * would alone: pure ASCII through the fast path, anything with letters or
+ * digits through ICU; the rest (spaces, punctuation) gives no token.
+ * tests/unit/test_analyze.c and fuzz/analyze_fuzzer.c compare the tokens
+ * with those of ICU alone (ESSAY_ANALYZE_NO_FASTPATH).
+ */
+static bool han_direct_ok(const essay_analyzer *a, size_t s, size_t e)
+{
+    const char *t = a->text;
+    bool any = false;
+    for (size_t i = s; i < e;) {
+        if ((unsigned char)t[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp = decode(t + i, e - i, &k);
+        i += k;
+        if (essay_cjdict_char(a->cj, cp)) {
+            any = true;
+            continue;
+        }
+        if (essay_cp_is_han(cp) || (cp >= 0x3040 && cp <= 0x30FF) ||
+            (cp >= 0x31F0 && cp <= 0x31FF) || (cp >= 0xFF65 && cp <= 0xFF9F) ||
+            (cp >= 0x1100 && cp <= 0x11FF) || (cp >= 0x3130 && cp <= 0x318F) ||
+            (cp >= 0xA960 && cp <= 0xA97F) || (cp >= 0xAC00 && cp <= 0xD7FF) ||
+            cp == 0x200D || cp == 0x200C)
+            return false;
+        int32_t wb = u_getIntPropertyValue((UChar32)cp, UCHAR_WORD_BREAK);
+        if (wb == U_WB_EXTEND || wb == U_WB_FORMAT || wb == U_WB_ZWJ || wb == U_WB_KATAKANA ||
+            u_getIntPropertyValue((UChar32)cp, UCHAR_LINE_BREAK) == U_LB_COMPLEX_CONTEXT)
+            return false;
+    }
+    return any;
+}
+
+static bool cj_reserve(essay_analyzer *a, size_t n)
+{
+    if (n <= a->cj_cap)
+        return true;
+    size_t cap = a->cj_cap ? a->cj_cap : 256;
+    while (cap < n)
+        cap *= 2;
+    uint16_t *u = essay_realloc(a->cj_u, cap * sizeof(uint16_t));
+    if (u)
+        a->cj_u = u;
+    uint32_t *w = u ? essay_realloc(a->cj_work, (3 * cap + 2) * sizeof(uint32_t)) : NULL;
+    if (!w)
+        return false;
+    a->cj_work = w;
+    a->cj_cap = cap;
+    return true;
+}
+
+static int han_direct(essay_analyzer *a, size_t s, size_t e)
+{
+    const char *t = a->text;
+    size_t i = s;
+    while (i < e && !a->stop) {
+        size_t k, j = i;
+        uint32_t cp = decode(t + i, e - i, &k);
+        if (essay_cjdict_char(a->cj, cp)) {
+            /* a run: three bytes a character */
+            size_t n = 0;
+            while (j < e && essay_cjdict_char(a->cj, cp = decode(t + j, e - j, &k))) {
+                if (n == a->cj_cap && !cj_reserve(a, n + 1))
+                    return a->stop = ESSAY_ENOMEM;
+                a->cj_u[n++] = (uint16_t)cp;
+                j += k;
+            }
+            uint32_t *ends = a->cj_work + 2 * (n + 1);
+            size_t m = essay_cjdict_segment(a->cj, a->cj_u, n, a->cj_work, ends);
+            size_t from = i;
+            for (size_t w = 0; w < m && !a->stop; w++) {
+                emit_han(a, from, i + 3 * (size_t)ends[w], true);
+                from = i + 3 * (size_t)ends[w];
+            }
+        } else {
+            /* up to the next run */
+            bool ascii = true, alnum = false;
+            while (j < e) {
+                unsigned char c = (unsigned char)t[j];
+                if (c < 0x80) {
+                    alnum |= ascii_alnum(c);
+                    j++;
+                    continue;
+                }
+                cp = decode(t + j, e - j, &k);
+                if (essay_cjdict_char(a->cj, cp))
+                    break;
+                ascii = false;
+                alnum |= part_char(cp);
+                j += k;
+            }
+            if (alnum && (ascii ? fast_ascii(a, i, j) : icu_break(a, i, j)))
+                return a->stop;
+        }
+        i = j;
+    }
+    return a->stop;
+}
+
+static int icu_region(essay_analyzer *a, size_t s, size_t e)
+{
+    if (a->cj && !a->icu_only && han_direct_ok(a, s, e))
+        return han_direct(a, s, e);
+    return icu_break(a, s, e);
 }
 
 /*
@@ -834,6 +960,7 @@ int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned
     a->any = false;
     a->han_have = false;
     a->positions_only = (flags & ESSAY_ANALYZE_POSITIONS) != 0;
+    a->icu_only = (flags & ESSAY_ANALYZE_NO_FASTPATH) != 0;
     a->word_refs = (flags & ESSAY_ANALYZE_WORDREF) != 0;
     a->ref = 0;
 
@@ -931,6 +1058,7 @@ int essay_analyzer_new(essay_analyzer **out, essay_error *err)
                           "ICU word break iterator: %s", u_errorName(st));
     }
     a->stemmer = sb_stemmer_new("english", "UTF_8");
+    a->cj = essay_cjdict_get();
     a->u16 = essay_malloc(CHUNK_UNITS * sizeof(UChar));
     a->map = essay_malloc((CHUNK_UNITS + 1) * sizeof(int32_t));
     a->words = essay_calloc(WORD_SLOTS, sizeof(word_slot));
@@ -951,6 +1079,8 @@ void essay_analyzer_free(essay_analyzer *a)
     if (a->stemmer)
         sb_stemmer_delete(a->stemmer);
     essay_free(a->u16);
+    essay_free(a->cj_u);
+    essay_free(a->cj_work);
     essay_free(a->map);
     essay_free(a->words);
     essay_buf_free(&a->word_arena);

@@ -287,7 +287,9 @@ static void analyze_fastpath_equals_icu_random_ascii(void)
  * tokens must still be exactly ICU's.  Real Chinese manual text first
  * (whole and line by line), then random mixes of ASCII words, spaces and
  * characters that join or break differently under UAX #29 (Han, kana,
- * combining marks, joiners, full-width forms, emoji, Greek). */
+ * combining marks, joiners, full-width forms, emoji, Greek, Hangul, Thai).
+ * Han runs go around ICU's iterator (cjdict.c) when nothing in their
+ * region needs it, so this also checks their words against ICU's. */
 static void analyze_fastpath_equals_icu_mixed(void)
 {
     size_t len;
@@ -315,22 +317,30 @@ static void analyze_fastpath_equals_icu_mixed(void)
         CHECK_INT(differing, 0);
         free(text);
     }
-    /* the last 8 pieces make ICU join a Han character with a neighbour
-     * (kana, marks, joiners, a BOM): half the inputs go without them */
+    /* The last 8 pieces make ICU join a Han character with a neighbour
+     * (kana, marks, joiners, a BOM), the 7 before them send their region
+     * through ICU's iterator (Han cjdict.c leaves to ICU, Hangul, Thai):
+     * a third of the inputs go with all, a third without the last 8, a
+     * third without the last 15, where Han runs take the direct path. */
     static const char *const pieces[] = {
         " ", " ", "  ", "\n", "\t", "a", "ls", "--recursive", "file.txt", "3.14", "x_y", "can't",
         "@", ",", ".", "-", "3", "中", "文件", "數學", "学习", "。", "，", "、", "：", "；", "（", "）",
         "《", "》", "“", "”", "’", "·", "…", "—", "！", "？", "\xe3\x80\x80", "ａ", "ＡＩ", "１２", "．",
-        "\xf0\x9f\x98\x80", "\xf0\x9f\x87\xa8\xf0\x9f\x87\xb3", "é", "Ω", "ж", "\xf0\xa0\x80\x80",
-        "\xe2\xbc\x80", "\xe3\x80\x85", "\xe3\x80\x87",
+        "\xf0\x9f\x98\x80", "\xf0\x9f\x87\xa8\xf0\x9f\x87\xb3", "é", "Ω", "ж", "\xf0\x9f\x91\x8d",
+        /* the ends of the blocks cjdict.c segments (U+3400, U+4DB5,
+         * U+9FEF), words ICU's dictionary knows */
+        "\xe3\x90\x80", "\xe4\xb6\xb5", "\xe9\xbf\xaf", "中华人民共和国", "搜索引擎",
+        "计算机程序设计", "的", "了",
+        "\xf0\xa0\x80\x80", "\xe2\xbc\x80", "\xe3\x80\x85", "\xe3\x80\x87", "\xef\xa8\x91",
+        "한국어", "ไทย",
         "カ", "ー", "の", "\xcc\x81", "\xe2\x80\x8d", "\xe2\x80\x8c", "\xef\xbb\xbf", "\xf0\x9f\x8f\xbb",
     };
     const size_t n_all = sizeof pieces / sizeof *pieces;
     uint64_t seed = 0x2545F4914F6CDD1Dull;
     char buf[512];
     int differing = 0;
-    for (int iter = 0; iter < 8000; iter++) {
-        size_t n_pieces = iter % 2 ? n_all : n_all - 8;
+    for (int iter = 0; iter < 12000; iter++) {
+        size_t n_pieces = iter % 3 == 0 ? n_all : iter % 3 == 1 ? n_all - 8 : n_all - 15;
         size_t n = 0;
         while (n < 300) {
             seed ^= seed << 13;
