@@ -92,6 +92,7 @@ struct essay_analyzer {
     size_t n_words, word_limit; /* emptied when n_words reaches word_limit */
     uint32_t word_gen;           /* changes when the cache is emptied */
     essay_buf word_arena;
+    essay_han_cb han_cb;         /* essay_analyzer_han_with */
     const char *shadow;          /* essay_analyzer_prefetch_with */
     size_t shadow_stride;
     char fold[FOLD_SOURCE_MAX * 18 + 16]; /* NFKC may expand 18x (U+FDFA) */
@@ -113,7 +114,8 @@ struct essay_analyzer {
     bool icu_only;              /* ESSAY_ANALYZE_NO_FASTPATH */
     bool word_refs;             /* ESSAY_ANALYZE_WORDREF */
     unsigned ref;               /* the flags' ref bits of the token being emitted */
-    char han_u[4];              /* the last Han character, folded, in UTF-8 */
+    uint32_t han_cp;            /* the last Han character, folded */
+    char han_u[4];              /* the same in UTF-8 */
     uint8_t han_un;             /* its bytes */
     size_t han_start, han_end;
     uint32_t han_pos;
@@ -434,27 +436,31 @@ static int emit_part(essay_analyzer *a, bool latin, size_t start, size_t end, ui
 #define HAN_BATCH 64
 static int emit_han(essay_analyzer *a, size_t s, size_t e, bool word)
 {
-    struct { uint32_t f, cs, ce; } hc[HAN_BATCH];
+    uint32_t f[HAN_BATCH];
+    struct { uint32_t cs, ce; } hc[HAN_BATCH];
     char term[ESSAY_MAX_TOKEN_BYTES + 8];
     size_t term_len = 0, n_chars = 0;
     const size_t s0 = s;
     while (s < e) {
         size_t n = 0, i = s;
+        bool gaps = false; /* characters other than Han in between */
         while (i < e && n < HAN_BATCH) {
             size_t k;
             uint32_t cp = decode(a->text + i, e - i, &k);
             if (essay_cp_is_han(cp)) {
-                hc[n].f = essay_fold_han(a, cp);
+                f[n] = essay_fold_han(a, cp);
                 hc[n].cs = (uint32_t)(i - s);
                 hc[n].ce = (uint32_t)(i - s + k);
                 n++;
+            } else {
+                gaps = true;
             }
             i += k;
         }
         if (word && s == s0) {
             /* the word's term: its folded characters, up to the token cap */
             for (size_t j = 0; j < n && term_len + 4 <= ESSAY_MAX_TOKEN_BYTES; j++)
-                term_len += essay_utf8_encode(hc[j].f, term + term_len);
+                term_len += essay_utf8_encode(f[j], term + term_len);
             n_chars = n;
             for (size_t r = i; r < e;) { /* longer than a stretch: rare */
                 size_t k;
@@ -467,10 +473,34 @@ static int emit_han(essay_analyzer *a, size_t s, size_t e, bool word)
                     term_len += essay_utf8_encode(essay_fold_han(a, cp), term + term_len);
             }
         }
+        if (a->han_cb && !gaps && n > 0 && !a->positions_only) {
+            /* the build's bulk hand-off (essay_analyzer_han_with) */
+            if (a->stop)
+                return a->stop;
+            uint32_t pos = a->next_pos;
+            bool w = word && s == s0 && n_chars >= 2;
+            int rc = a->han_cb(a->payload, f, n, pos,
+                               a->han_have && a->han_end == s + hc[0].cs ? a->han_cp : 0,
+                               w ? term : NULL, w ? term_len : 0);
+            if (rc)
+                return a->stop = rc;
+            a->next_pos += (uint32_t)n;
+            a->any = true;
+            a->last_pos = pos + (uint32_t)n - 1;
+            a->han_have = true;
+            a->han_cp = f[n - 1];
+            memset(a->han_u, 0, sizeof a->han_u);
+            a->han_un = (uint8_t)essay_utf8_encode(f[n - 1], a->han_u);
+            a->han_start = s + hc[n - 1].cs;
+            a->han_end = s + hc[n - 1].ce;
+            a->han_pos = a->last_pos;
+            s = i;
+            continue;
+        }
         for (size_t j = 0; j < n; j++) {
             size_t cs = s + hc[j].cs, ce = s + hc[j].ce;
             char u[8] = { 0 };
-            size_t un = essay_utf8_encode(hc[j].f, u);
+            size_t un = essay_utf8_encode(f[j], u);
             if (a->han_have && a->han_end == cs) {
                 char bi[8];
                 size_t bn = a->han_un;
@@ -486,6 +516,7 @@ static int emit_han(essay_analyzer *a, size_t s, size_t e, bool word)
             if (emit(a, ESSAY_TOKEN_HAN_UNIGRAM, u, un, cs, ce, pos))
                 return a->stop;
             a->han_have = true;
+            a->han_cp = f[j];
             memcpy(a->han_u, u, 4);
             a->han_un = (uint8_t)un;
             a->han_start = cs;
@@ -1014,6 +1045,11 @@ int essay_analyzer_run(essay_analyzer *a, const char *text, size_t len, unsigned
     if (rc == ESSAY_ENOMEM)
         return essay_fail(err, ESSAY_ENOMEM, "out of memory");
     return rc;
+}
+
+void essay_analyzer_han_with(essay_analyzer *a, essay_han_cb cb)
+{
+    a->han_cb = cb;
 }
 
 void essay_analyzer_prefetch_with(essay_analyzer *a, const void *base, size_t stride)

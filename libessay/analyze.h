@@ -61,6 +61,21 @@ const uint32_t *essay_analyzer_word_gen(const essay_analyzer *a);
  * a few words ahead of the tokens.  A hint only (NULL: none). */
 void essay_analyzer_prefetch_with(essay_analyzer *a, const void *base, size_t stride);
 
+/* The build takes Han characters in bulk, not as tokens: with a callback
+ * set, a run in document mode (not ESSAY_ANALYZE_POSITIONS) gives each
+ * stretch of Han characters of one word to cb instead of emitting their
+ * tokens.  cps[0, n) are the folded characters, at positions pos, pos + 1,
+ * ...; prev is the folded character at pos - 1 when it pairs with cps[0]
+ * (0: none); word[0, word_len) is the word's term when the stretch starts
+ * a word of two or more characters (NULL: none).  That stands for exactly
+ * the tokens the stretch would have given, in this order: for each j, the
+ * pair (prev or cps[j - 1], cps[j]) at pos + j - 1, then for j = 0 the
+ * word at pos, then the character cps[j] at pos + j.  A non-zero return
+ * stops the run, as the token callback's does.  NULL: tokens as usual. */
+typedef int (*essay_han_cb)(void *payload, const uint32_t *cps, size_t n, uint32_t pos,
+                            uint32_t prev, const char *word, size_t word_len);
+void essay_analyzer_han_with(essay_analyzer *a, essay_han_cb cb);
+
 /* The analyzer's Han folding of one code point: NFKC casefold for
  * compatibility ideographs, then traditional -> simplified. */
 uint32_t essay_fold_han(const essay_analyzer *a, uint32_t cp);

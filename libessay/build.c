@@ -246,24 +246,70 @@ static int tok_bytes(worker_ctx *w, tok_rec *r, const char *term, size_t len)
     return 0;
 }
 
+/* Room for n tokens (and their entries in the pair and lookup lists). */
+static int toks_reserve(worker_ctx *w, size_t n)
+{
+    if (n <= w->cap_toks)
+        return 0;
+    size_t cap = w->cap_toks;
+    if (ESSAY_ARRAY_GROW(w->toks, w->cap_toks, n) != 0)
+        return ESSAY_ENOMEM;
+    uint32_t *a = essay_realloc(w->pairs, w->cap_toks * sizeof(uint32_t));
+    if (a)
+        w->pairs = a;
+    uint32_t *b = a ? essay_realloc(w->lookups, w->cap_toks * sizeof(uint32_t)) : NULL;
+    if (b)
+        w->lookups = b;
+    if (!b) {
+        w->cap_toks = cap; /* toks may be bigger: the lists are not */
+        return ESSAY_ENOMEM;
+    }
+    return 0;
+}
+
+static inline size_t utf8_len(uint32_t cp)
+{
+    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/* A Han character: its id from the character cache, or a lookup with the
+ * pairs (resolve_para). */
+static inline void tok_uni(worker_ctx *w, tok_rec *r, uint32_t cp)
+{
+    if (w->uni[cp] != 0) {
+        r->id = w->uni[cp] - 1;
+        prefetch_term(w, r->id);
+        return;
+    }
+    /* new to the part: added with the pairs (resolve_para) */
+    r->fill = FILL_UNI;
+    r->key = cp;
+    r->id = TOK_PAIR;
+    w->pairs[w->n_pairs++] = (uint32_t)(r - w->toks);
+}
+
+/* A Han pair, or a word of two characters: looked up with the paragraph's
+ * other pairs (resolve_para) when both fit the pair keys. */
+static inline int tok_bi(worker_ctx *w, tok_rec *r, bool word, uint32_t cp, uint32_t cp2)
+{
+    if ((cp | cp2) < (1u << BI_CP_BITS)) {
+        r->fill = FILL_BI;
+        r->key = bi_key(word, cp, cp2);
+        r->id = TOK_PAIR;
+        w->pairs[w->n_pairs++] = (uint32_t)(r - w->toks);
+        return 0;
+    }
+    char b[8];
+    size_t n = essay_utf8_encode(cp, b);
+    n += essay_utf8_encode(cp2, b + n);
+    return tok_bytes(w, r, b, n);
+}
+
 static int collect_tok(void *payload, const essay_token *t)
 {
     worker_ctx *w = payload;
-    if (w->n_toks >= w->cap_toks) {
-        size_t cap = w->cap_toks;
-        if (ESSAY_ARRAY_GROW(w->toks, w->cap_toks, w->n_toks + 1) != 0)
-            return ESSAY_ENOMEM;
-        uint32_t *a = essay_realloc(w->pairs, w->cap_toks * sizeof(uint32_t));
-        if (a)
-            w->pairs = a;
-        uint32_t *b = a ? essay_realloc(w->lookups, w->cap_toks * sizeof(uint32_t)) : NULL;
-        if (b)
-            w->lookups = b;
-        if (!b) {
-            w->cap_toks = cap; /* toks may be bigger: the lists are not */
-            return ESSAY_ENOMEM;
-        }
-    }
+    if (w->n_toks >= w->cap_toks && toks_reserve(w, w->n_toks + 1) != 0)
+        return ESSAY_ENOMEM;
     unsigned k = t->flags & ESSAY_TOKEN_KIND_MASK;
     if (k == ESSAY_TOKEN_EXACT &&
         (w->n_toks == 0 || w->toks[w->n_toks - 1].kind != EF_KIND_STEM ||
@@ -297,32 +343,56 @@ static int collect_tok(void *payload, const essay_token *t)
         r->key = (uint64_t)gen << 32 | (ref - 1);
     } else if (k == ESSAY_TOKEN_HAN_UNIGRAM) {
         if (han_cp(u, t->term_len, &cp) == t->term_len) {
-            if (w->uni[cp] != 0) {
-                r->id = w->uni[cp] - 1;
-                prefetch_term(w, r->id);
-                return 0;
-            }
-            /* new to the part: added with the pairs (resolve_para) */
-            r->fill = FILL_UNI;
-            r->key = cp;
-            r->id = TOK_PAIR;
-            w->pairs[w->n_pairs++] = (uint32_t)(r - w->toks);
+            tok_uni(w, r, cp);
             return 0;
         }
     } else if (k == ESSAY_TOKEN_HAN_BIGRAM || k == ESSAY_TOKEN_HAN_WORD) {
         /* a pair, or a word of two characters */
         if ((n1 = han_cp(u, t->term_len, &cp)) != 0 &&
-            han_cp(u + n1, t->term_len - n1, &cp2) == t->term_len - n1 &&
-            (cp | cp2) < (1u << BI_CP_BITS)) {
-            /* looked up with the paragraph's other pairs (resolve_para) */
-            r->fill = FILL_BI;
-            r->key = bi_key(k == ESSAY_TOKEN_HAN_WORD, cp, cp2);
-            r->id = TOK_PAIR;
-            w->pairs[w->n_pairs++] = (uint32_t)(r - w->toks);
-            return 0;
-        }
+            han_cp(u + n1, t->term_len - n1, &cp2) == t->term_len - n1)
+            return tok_bi(w, r, k == ESSAY_TOKEN_HAN_WORD, cp, cp2);
     }
     return tok_bytes(w, r, t->term, t->term_len);
+}
+
+/* A stretch of Han characters from the analyzer (essay_analyzer_han_with):
+ * the records collect_tok would have made of its tokens, in their order. */
+static int collect_han(void *payload, const uint32_t *cps, size_t n, uint32_t pos, uint32_t prev,
+                       const char *word, size_t word_len)
+{
+    worker_ctx *w = payload;
+    if (toks_reserve(w, w->n_toks + 2 * n + 1) != 0)
+        return ESSAY_ENOMEM;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t cp = cps[j];
+        if (j > 0 || prev != 0) {
+            tok_rec *r = &w->toks[w->n_toks++];
+            r->kind = EF_KIND_BI;
+            r->pos = pos + (uint32_t)j - 1;
+            r->fill = FILL_NONE;
+            if (tok_bi(w, r, false, j > 0 ? cps[j - 1] : prev, cp) != 0)
+                return ESSAY_ENOMEM;
+        }
+        if (j == 0 && word) {
+            tok_rec *r = &w->toks[w->n_toks++];
+            r->kind = EF_KIND_HANWORD;
+            r->pos = pos;
+            r->fill = FILL_NONE;
+            int rc = n >= 2 && word_len == utf8_len(cps[0]) + utf8_len(cps[1])
+                         ? tok_bi(w, r, true, cps[0], cps[1])
+                         : tok_bytes(w, r, word, word_len);
+            if (rc != 0)
+                return ESSAY_ENOMEM;
+        }
+        tok_rec *r = &w->toks[w->n_toks++];
+        r->kind = EF_KIND_UNI;
+        r->pos = pos + (uint32_t)j;
+        r->fill = FILL_NONE;
+        tok_uni(w, r, cp);
+    }
+    if (pos + n > w->max_pos)
+        w->max_pos = pos + (uint32_t)n;
+    return 0;
 }
 
 /* Group one paragraph's tokens by term (tokens come in position order, so
@@ -1402,8 +1472,10 @@ static void *worker_main(void *arg)
         w->uni = essay_calloc(HAN_CPS, sizeof(uint32_t));
         if (!w->words || !w->uni || essay_tp_count_new(&w->tp) != 0)
             rc = essay_fail(&err, ESSAY_ENOMEM, "out of memory while indexing");
-        else
+        else {
             essay_analyzer_prefetch_with(w->an, w->words, sizeof(word_ids));
+            essay_analyzer_han_with(w->an, collect_han);
+        }
     }
     for (;;) {
         pthread_mutex_lock(&b->mu);
