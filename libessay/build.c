@@ -82,7 +82,6 @@ typedef struct tgroup {
     uint32_t id;        /* term index in the part */
     uint32_t count;     /* tokens, then the fill cursor */
     uint32_t start;     /* first slot in the positions array */
-    uint32_t slot;      /* its entry in the term map */
     uint8_t kind;
 } tgroup;
 
@@ -95,8 +94,9 @@ typedef struct worker_ctx {
     size_t n_pairs, n_lookups;
     essay_buf arena;
     uint32_t max_pos;
-    uint64_t *map;         /* per-paragraph term map: term << 32 | group + 1 */
-    size_t cap_map;
+    uint32_t *gmap;        /* per term of the part: its group + 1 in the
+                            * paragraph being grouped, else 0 */
+    size_t cap_gmap;
     tgroup *groups;
     size_t n_groups, cap_groups;
     uint32_t *tgroup;      /* group of each token */
@@ -398,20 +398,22 @@ static int collect_han(void *payload, const uint32_t *cps, size_t n, uint32_t po
 /* Group one paragraph's tokens by term (tokens come in position order, so
  * each group's positions come out sorted): group g has positions
  * pos[start, start + count), and for a stem ('S') twin[] at the same slots
- * holds the group of the exact form at each position. */
-static int group_para(worker_ctx *w)
+ * holds the group of the exact form at each position.  nt: the part's
+ * terms (every token's id is below it). */
+static int group_para(worker_ctx *w, size_t nt)
 {
-    size_t n = w->n_toks, need = 16;
-    while (need < 2 * n)
-        need *= 2;
-    if (need > w->cap_map) {
-        /* all zero: each paragraph clears the entries it used */
-        uint64_t *m = essay_calloc(need, sizeof(uint64_t));
+    size_t n = w->n_toks;
+    if (nt > w->cap_gmap) {
+        /* zero beyond the old end: each paragraph clears what it set */
+        size_t cap = w->cap_gmap ? w->cap_gmap : 4096;
+        while (cap < nt)
+            cap *= 2;
+        uint32_t *m = essay_realloc(w->gmap, cap * sizeof(uint32_t));
         if (!m)
             return ESSAY_ENOMEM;
-        essay_free(w->map);
-        w->map = m;
-        w->cap_map = need;
+        memset(m + w->cap_gmap, 0, (cap - w->cap_gmap) * sizeof(uint32_t));
+        w->gmap = m;
+        w->cap_gmap = cap;
     }
     if (ESSAY_ARRAY_GROW(w->groups, w->cap_groups, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->tgroup, w->cap_tgroup, n + 1) != 0 ||
@@ -419,35 +421,28 @@ static int group_para(worker_ctx *w)
         ESSAY_ARRAY_GROW(w->twin, w->cap_twin, n + 1) != 0 ||
         ESSAY_ARRAY_GROW(w->var, w->cap_var, n + 1) != 0)
         return ESSAY_ENOMEM;
-    size_t mask = need - 1, ng = 0;
+    /* Without branches on whether a term is new to the paragraph (half of
+     * them are, in no predictable pattern): the next free group is filled
+     * in every time and taken only for a new term.  gmap[id] was fetched
+     * with the term's record (prefetch_term). */
+    uint32_t ng = 0;
+    uint32_t *gmap = w->gmap;
     for (size_t i = 0; i < n; i++) {
         const tok_rec *t = &w->toks[i];
-        size_t h = (size_t)(((uint64_t)t->id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-        uint32_t g;
-        for (;;) {
-            uint64_t v = w->map[h];
-            if (v == 0) {
-                g = (uint32_t)ng++;
-                w->map[h] = (uint64_t)t->id << 32 | (g + 1);
-                tgroup *gr = &w->groups[g];
-                gr->id = t->id;
-                gr->kind = t->kind;
-                gr->count = 0;
-                gr->slot = (uint32_t)h;
-                break;
-            }
-            if ((uint32_t)(v >> 32) == t->id) {
-                g = (uint32_t)v - 1;
-                break;
-            }
-            h = (h + 1) & mask;
-        }
+        uint32_t id = t->id, g1 = gmap[id];
+        uint32_t g = g1 ? g1 - 1 : ng;
+        tgroup *fresh = &w->groups[ng];
+        fresh->id = id;
+        fresh->kind = t->kind;
+        fresh->count = 0;
+        ng += g1 == 0;
+        gmap[id] = g + 1;
         w->tgroup[i] = g;
         w->groups[g].count++;
     }
     uint32_t at = 0;
     for (size_t g = 0; g < ng; g++) {
-        w->map[w->groups[g].slot] = 0;
+        gmap[w->groups[g].id] = 0;
         w->groups[g].start = at;
         at += w->groups[g].count;
         w->groups[g].count = 0;
@@ -579,6 +574,8 @@ typedef struct part {
 static inline void prefetch_term(const worker_ctx *w, uint32_t id)
 {
     __builtin_prefetch(&w->pt->terms[id], 1);
+    if (id < w->cap_gmap)
+        __builtin_prefetch(&w->gmap[id], 1);
 }
 
 typedef struct builder {
@@ -1036,7 +1033,7 @@ static int index_chunk(part *pt, const chunk *ch, essay_error *err)
         rc = resolve_para(pt, err);
         if (rc != 0)
             return rc;
-        if (group_para(w) != 0)
+        if (group_para(w, pt->n_terms) != 0)
             return essay_fail(err, ESSAY_ENOMEM, "out of memory while analyzing");
         rc = invert_para(pt, (uint32_t)o, err);
         if (rc != 0)
@@ -1399,7 +1396,7 @@ static void worker_ctx_free(worker_ctx *w)
     essay_free(w->toks);
     essay_free(w->pairs);
     essay_free(w->lookups);
-    essay_free(w->map);
+    essay_free(w->gmap);
     essay_free(w->groups);
     essay_free(w->tgroup);
     essay_free(w->pos);
