@@ -1,10 +1,13 @@
 /* test_analyze.c - the bilingual analyzer (analyze.c) and essay_tokenize(). */
 #include "harness.h"
 #include "analyze.h"
+#include "cjdict.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <unicode/ubrk.h>
 
 static const char *data_dir = "tests/data";
 
@@ -371,6 +374,73 @@ static void analyze_fastpath_equals_icu_mixed(void)
     CHECK_INT(differing, 0);
 }
 
+/* cjdict.c on its own: ICU's dictionary must be found (else the Han fast
+ * path is off and the comparisons above compare ICU with itself), and the
+ * words it gives each Han run of real Chinese text must be the ones ICU's
+ * word break iterator gives the same run. */
+static void analyze_cjdict_matches_icu_breaks(void)
+{
+    const essay_cjdict *d = essay_cjdict_get();
+    CHECK(d != NULL);
+    size_t len;
+    char *text = read_file("real/zh.txt", &len);
+    CHECK(text != NULL);
+    if (!d || !text) {
+        free(text);
+        return;
+    }
+    CHECK(essay_cjdict_char(d, 0x4E2D) && essay_cjdict_char(d, 0x3400));
+    CHECK(!essay_cjdict_char(d, 0x3005) && !essay_cjdict_char(d, 0xFA11) &&
+          !essay_cjdict_char(d, 0x20000));
+    UErrorCode st = U_ZERO_ERROR;
+    UBreakIterator *bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+    CHECK(U_SUCCESS(st));
+    enum { MAX_RUN = 4096 };
+    static uint16_t u[MAX_RUN];
+    static uint32_t work[3 * MAX_RUN + 2];
+    size_t runs = 0, words = 0, differing = 0;
+    for (size_t i = 0; i < len && U_SUCCESS(st);) {
+        /* the next run of characters cjdict covers (three bytes each) */
+        size_t n = 0;
+        while (i + 3 <= len && n < MAX_RUN) {
+            const unsigned char *p = (const unsigned char *)text + i;
+            uint32_t cp = (p[0] & 0xF0u) == 0xE0 ? (uint32_t)(p[0] & 0x0F) << 12 |
+                                                        (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F)
+                                                  : 0;
+            if (!essay_cjdict_char(d, cp))
+                break;
+            u[n++] = (uint16_t)cp;
+            i += 3;
+        }
+        if (n == 0) {
+            i++;
+            continue;
+        }
+        uint32_t *ends = work + 2 * (n + 1);
+        size_t m = essay_cjdict_segment(d, u, n, work, ends);
+        ubrk_setText(bi, (const UChar *)u, (int32_t)n, &st);
+        size_t k = 0;
+        bool same = true;
+        int32_t b = ubrk_first(bi);
+        while ((b = ubrk_next(bi)) != UBRK_DONE) {
+            if (k >= m || ends[k] != (uint32_t)b)
+                same = false;
+            k++;
+        }
+        if (k != m)
+            same = false;
+        differing += !same;
+        runs++;
+        words += m;
+    }
+    CHECK(U_SUCCESS(st));
+    CHECK(runs > 10000);
+    CHECK_INT(differing, 0);
+    fprintf(stderr, "  %zu Han runs, %zu words, differing: %zu\n", runs, words, differing);
+    ubrk_close(bi);
+    free(text);
+}
+
 /* ---- hard cases ---- */
 
 static void analyze_english_stems_and_exact(void)
@@ -718,6 +788,7 @@ int main(int argc, char **argv)
     RUN(analyze_fastpath_equals_icu_random_ascii);
     RUN(analyze_fastpath_equals_icu_real_text);
     RUN(analyze_fastpath_equals_icu_mixed);
+    RUN(analyze_cjdict_matches_icu_breaks);
     RUN(analyze_positions_mode_equals_full);
     RUN(analyze_chunk_boundary_on_cut_char);
     RUN(analyze_han_then_format_char);
