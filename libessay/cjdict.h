@@ -31,6 +31,8 @@ typedef struct essay_cjdict {
     const uint32_t *root;   /* per character from 0x3400: the trie state after it */
     uint32_t uro_last;      /* 0x4E00..uro_last are Han in this ICU */
     uint32_t ext_a_last;    /* 0x3400..ext_a_last likewise */
+    void *data;             /* ICU's UDataMemory of the trie, held for the
+                             * process (as ICU holds its own data) */
 } essay_cjdict;
 
 /* The process's dictionary, loaded on first use and never changed; NULL
